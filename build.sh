@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The one entry point.
+#   ./build.sh        install everything (apt, venv, npm, Pyodide runtime), build the wheel and web/dist/
+#   ./build.sh test   the above, then every test (CPython and browser)
+#   ./build.sh serve  the above, then `zarrlite view` on the bundled sample
+#   ./build.sh bench  the above, then the benchmarks in bench/
+# Idempotent: downloads are cached in .cache/, steps are skipped when their inputs did not change.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")" && pwd)"
+cd "$ROOT"
+CACHE="$ROOT/.cache"
+VENV="$ROOT/.venv"
+mkdir -p "$CACHE"
+
+log() { printf '\033[1m[build]\033[0m %s\n' "$*" >&2; }
+
+find_python312() {
+  local c
+  for c in "${PYTHON312:-}" python3.12 "$HOME"/.pyenv/versions/3.12.*/bin/python3.12 /usr/bin/python3.12 /usr/local/bin/python3.12; do
+    [ -n "$c" ] || continue
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then
+      command -v "$c"; return 0
+    fi
+  done
+  return 1
+}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_apt() {
+  # Debian packages: chromium for the browser tests.
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_venv() {
+  local py stamp want
+  py="$(find_python312)" || { log "Python 3.12 not found (set PYTHON312=/path/to/python3.12)"; exit 1; }
+  stamp="$VENV/.zarrlite-deps"
+  want="$(cat pyproject.toml requirements-dev.txt | sha256sum | cut -d' ' -f1)"
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating .venv with $py"
+    "$py" -m venv "$VENV"
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing Python dependencies"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q --cache-dir "$CACHE/pip" -r requirements-dev.txt -e .
+    echo "$want" > "$stamp"
+  fi
+}
+
+build_web() {
+  [ -x web/build-web.sh ] || return 0
+  PYTHON="$VENV/bin/python" CACHE="$CACHE" bash web/build-web.sh
+}
+
+build_all() {
+  ensure_venv
+  build_web
+}
+
+case "${1:-build}" in
+  build) build_all ;;
+  test)
+    ensure_apt
+    build_all
+    shift || true
+    # pytest exits 5 when it collects nothing: set -e turns that into a failure too.
+    "$VENV/bin/python" -m pytest "$@"
+    ;;
+  serve)
+    build_all
+    exec "$VENV/bin/zarrlite" view
+    ;;
+  bench)
+    build_all
+    shift || true
+    exec "$VENV/bin/python" bench/run.py "$@"
+    ;;
+  *) echo "usage: $0 [build|test|serve|bench]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,29 @@
+"""The store interface: a tiny async key -> bytes mapping.
+
+A missing key is `None`, never an exception: formats decide what a missing key means
+(a fill-value chunk, or "no array here").
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Store(Protocol):
+    async def get(self, key: str) -> bytes | None:
+        """The whole value at `key`, or None if there is none."""
+
+    async def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
+        """`length` bytes from `start` (`length=None`: to the end; `start<0`: a suffix of -start bytes)."""
+
+    async def list(self, prefix: str = "") -> list[str] | None:
+        """Immediate children names under `prefix`, or None if the store cannot list."""
+
+
+def slice_range(data: bytes, start: int, length: int | None) -> bytes:
+    """The get_range semantics applied to bytes in memory."""
+    if start < 0:
+        return data[max(len(data) + start, 0):]
+    end = len(data) if length is None else start + length
+    return data[start:end]

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from .base import slice_range
+from .keys import check_key
+
+
+class MemoryStore:
+    """A dict of key -> bytes. Used in tests and for data made in the page."""
+
+    def __init__(self, mapping: dict[str, bytes] | None = None):
+        self.mapping = dict(mapping or {})
+
+    async def get(self, key):
+        return self.mapping.get(check_key(key))
+
+    async def get_range(self, key, start, length):
+        data = self.mapping.get(check_key(key))
+        return None if data is None else slice_range(data, start, length)
+
+    async def list(self, prefix=""):
+        prefix = prefix.strip("/")
+        pre = prefix + "/" if prefix else ""
+        names = {k[len(pre):].split("/", 1)[0] for k in self.mapping if k.startswith(pre)}
+        return sorted(n for n in names if n)
+
+    def __repr__(self):
+        return f"MemoryStore({len(self.mapping)} keys)"
