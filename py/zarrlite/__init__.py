@@ -1,0 +1,37 @@
+"""zarrlite: read Zarr v2, Zarr v3 (with sharding) and N5 arrays, in CPython and in the browser."""
+
+from __future__ import annotations
+
+from . import codecs as _codecs  # noqa: F401
+from .array import Array
+from .codecs import native as _native, stdlib as _stdlib  # noqa: F401  (register the back-ends)
+from .context import Context
+from .errors import (BudgetError, ChunkError, CodecError, KeyRejectedError, MetadataError, NotFoundError,
+                     SelectionError, StoreError, SyncUnavailableError, ZarrliteError)
+from .group import Group
+from .runtime import DEFAULT_MAX_BYTES, run_sync
+
+__version__ = "0.1.0"
+__all__ = ["open", "open_async", "Array", "Group", "ZarrliteError", "MetadataError", "NotFoundError",
+           "CodecError", "ChunkError", "SelectionError", "BudgetError", "StoreError", "KeyRejectedError",
+           "SyncUnavailableError"]
+
+
+async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES, concurrency: int = 16,
+                     cache_bytes: int = 256 << 20, **store_options) -> Array | Group:
+    """Open the array or group at `path` in `source` (a directory, a .zip, an http(s) URL or a store).
+
+    `max_bytes` bounds what one read may allocate; `cache_bytes` is the chunk cache of remote stores;
+    other options go to the HTTP store (`retries`, `timeout`, `concurrency`, `headers`).
+    """
+    from .nodes import open_node
+    from .stores import store_for
+
+    store = store_for(source, cache_bytes=cache_bytes, **store_options)
+    ctx = Context(store=store, max_bytes=max_bytes, concurrency=concurrency)
+    return await open_node(ctx, path)
+
+
+def open(source, path: str = "", **options) -> Array | Group:  # noqa: A001 - the contract's name
+    """Synchronous form of `open_async` (CPython; in the browser use `await zarrlite.open_async`)."""
+    return run_sync(open_async(source, path, **options), "await zarrlite.open_async(source, path)")

@@ -1,0 +1,35 @@
+"""Stores: tiny async key -> bytes interfaces (see base.Store)."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import StoreError
+from .base import Store
+from .cache import CachedStore
+from .http import HttpStore
+from .local import LocalStore
+from .memory import MemoryStore
+from .zip import ZipStore
+
+__all__ = ["Store", "CachedStore", "HttpStore", "LocalStore", "MemoryStore", "ZipStore", "store_for"]
+
+
+def store_for(source, *, cache_bytes: int = 256 << 20, **http_options):
+    """A store for a directory path, a .zip path, an http(s) URL, or a store object (returned as is)."""
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+    if not isinstance(source, str):
+        if all(hasattr(source, m) for m in ("get", "get_range")):
+            return source
+        raise StoreError(f"cannot open {source!r}: expected a path, a URL or a store")
+    if source.startswith(("http://", "https://")):
+        store = HttpStore(source, **http_options)
+        return CachedStore(store, cache_bytes) if cache_bytes else store
+    if os.path.isdir(source):
+        return LocalStore(source)
+    if os.path.isfile(source) and source.lower().endswith(".zip"):
+        return ZipStore(source)
+    if os.path.isfile(source):
+        raise StoreError(f"cannot open {source!r}: a file that is not a .zip")
+    raise StoreError(f"cannot open {source!r}: no such directory or file")

@@ -11,8 +11,10 @@ import socket
 import ssl
 import time
 import urllib.parse
+import weakref
 
 from ..errors import StoreError
+from ..runtime import per_loop
 from .base import slice_range
 from .keys import check_key
 
@@ -44,17 +46,13 @@ class HttpStore:
         self.backoff = backoff
         self.headers = dict(headers or {})
         self.concurrency = concurrency
-        self._semaphores: dict[int, asyncio.Semaphore] = {}
+        self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
         self.bytes_received = 0
         self.requests = 0
 
     def _semaphore(self) -> asyncio.Semaphore:
-        loop = id(asyncio.get_running_loop())
-        sem = self._semaphores.get(loop)
-        if sem is None:
-            sem = self._semaphores[loop] = asyncio.Semaphore(self.concurrency)
-        return sem
+        return per_loop(self._semaphores, lambda: asyncio.Semaphore(self.concurrency))
 
     def _connect(self) -> http.client.HTTPConnection:
         try:

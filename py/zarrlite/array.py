@@ -1,0 +1,229 @@
+"""The Array: glues indexing, the store and the codec pipeline together."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from .codecs.pipeline import ChunkSpec
+from .codecs.sharding import ShardingCodec
+from .context import Context
+from .errors import BudgetError, ChunkError, ZarrliteError
+from .formats.metadata import ArrayMetadata
+from .indexing import chunk_projections, flip_axes, normalize_selection, output_shape
+from .runtime import run_cpu, run_sync
+from .stores.keys import join_key
+
+
+class Array:
+    """A Zarr v2, Zarr v3 or N5 array. `arr[sel]` / `await arr.get(sel)` read a numpy selection."""
+
+    def __init__(self, ctx: Context, path: str, meta: ArrayMetadata):
+        self._ctx = ctx
+        self.path = path
+        self.meta = meta
+        sharding = meta.pipeline.array_bytes
+        # Read inner chunks of shards with byte ranges when nothing sits around the sharding codec.
+        self._sharding = sharding if (isinstance(sharding, ShardingCodec) and not meta.pipeline.array_array
+                                      and not meta.pipeline.bytes_bytes) else None
+
+    # -- description ------------------------------------------------------------------------
+    shape = property(lambda self: self.meta.shape)
+    ndim = property(lambda self: self.meta.ndim)
+    format = property(lambda self: self.meta.format)
+    attrs = property(lambda self: self.meta.attrs)
+    dimension_names = property(lambda self: self.meta.dimension_names)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of what reads return: the stored dtype in native byte order."""
+        return self.meta.dtype.newbyteorder("=")
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        """The chunk shape (the inner chunk shape when sharded, as in zarr-python)."""
+        sharding = self.meta.pipeline.array_bytes
+        return sharding.chunk_shape if isinstance(sharding, ShardingCodec) else self.meta.chunks
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        return self.meta.chunks if isinstance(self.meta.pipeline.array_bytes, ShardingCodec) else None
+
+    @property
+    def fill_value(self):
+        return self.meta.fill_value
+
+    @property
+    def codecs(self) -> list[str]:
+        return self.meta.pipeline.describe()
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __repr__(self):
+        return (f"<zarrlite.Array {self.format} '/{self.path}' shape={self.shape} dtype={self.dtype} "
+                f"chunks={self.chunks}>")
+
+    def chunk_key(self, coords) -> str:
+        """The store key of the stored chunk (shard) at grid `coords`."""
+        return join_key(self.path, self.meta.chunk_key(tuple(coords)))
+
+    # -- reading ------------------------------------------------------------------------------
+    def __getitem__(self, selection) -> np.ndarray:
+        return run_sync(self.get(selection), "await arr.get(selection)")
+
+    async def get(self, selection=...) -> np.ndarray:
+        """Read a basic numpy selection (ints, slices with steps, `...`) into a new ndarray."""
+        dims = normalize_selection(selection, self.shape)
+        shape = output_shape(dims)
+        nbytes = math.prod(shape) * self.dtype.itemsize
+        if nbytes > self._ctx.max_bytes:
+            raise BudgetError(f"array '{self.path}': the selection is {nbytes:,} bytes, more than the memory "
+                              f"budget of {self._ctx.max_bytes:,} bytes (open with max_bytes=... to change it)")
+        chunk_nbytes = math.prod(self.meta.chunks) * self.dtype.itemsize
+        if chunk_nbytes > self._ctx.max_bytes:
+            raise BudgetError(f"array '{self.path}': one chunk is {chunk_nbytes:,} bytes, more than the memory "
+                              f"budget of {self._ctx.max_bytes:,} bytes")
+        out = np.empty(shape, dtype=self.dtype)
+        if out.size:
+            if self._sharding is not None:
+                await self._read_sharded(dims, out)
+            else:
+                await self._read_chunks(dims, out)
+        return out[flip_axes(dims)]
+
+    def _context(self, coords, exc: ZarrliteError) -> ZarrliteError:
+        if self._sharding is None:
+            where = f"chunk {tuple(coords)} (key '{self.chunk_key(coords)}')"
+        else:
+            grid = self._sharding.grid(self.meta.chunks)
+            shard = tuple(c // g for c, g in zip(coords, grid))
+            where = f"inner chunk {tuple(coords)} of shard '{self.chunk_key(shard)}'"
+        err = type(exc)(f"array '{self.path}', {where}: {exc}")
+        err.__cause__ = exc
+        return err
+
+    def _copy(self, out, proj, chunk: np.ndarray, coords, chunk_shape) -> None:
+        want = tuple(min(c, s - k * c) for c, s, k in zip(chunk_shape, self.shape, coords))
+        if any(h < w for h, w in zip(chunk.shape, want)):
+            raise ChunkError(f"block of shape {chunk.shape} is smaller than the expected {want}")
+        out[proj.out_selection] = chunk[proj.chunk_selection]
+
+    async def _decode_into(self, data, spec: ChunkSpec, out, proj, coords) -> None:
+        pipeline = self.meta.pipeline if self._sharding is None else self._sharding.inner
+        try:
+            if pipeline.is_async:
+                self._copy(out, proj, await pipeline.decode_async(data, spec), coords, spec.shape)
+            else:
+                await run_cpu(lambda: self._copy(out, proj, pipeline.decode_sync(data, spec), coords, spec.shape))
+        except ZarrliteError as e:
+            raise self._context(coords, e) from e
+
+    async def _read_chunks(self, dims, out) -> None:
+        store = self._ctx.store
+        spec = ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value)
+
+        async def one(proj):
+            data = await store.get(self.chunk_key(proj.coords))
+            if data is None:
+                out[proj.out_selection] = self.meta.fill_value
+            else:
+                await self._decode_into(data, spec, out, proj, proj.coords)
+
+        await bounded(map(one, chunk_projections(dims, self.meta.chunks)), self._ctx.concurrency)
+
+    async def _shard_index(self, shard, grid):
+        key = self.chunk_key(shard)
+        index = self._ctx.shard_indexes.get(key)
+        if index is not None:
+            self._ctx.shard_indexes.move_to_end(key)
+            return index
+        start, length = self._sharding.index_range(grid)
+        data = await self._ctx.store.get_range(key, start, length)
+        if data is None:
+            return None
+        try:
+            index = self._sharding.decode_index(data, grid)
+        except ZarrliteError as e:
+            raise type(e)(f"array '{self.path}', shard '{key}': {e}") from e
+        self._ctx.remember_index(key, index)
+        return index
+
+    async def _read_sharded(self, dims, out) -> None:
+        sharding = self._sharding
+        inner = sharding.chunk_shape
+        grid = sharding.grid(self.meta.chunks)
+        by_shard = defaultdict(list)
+        for proj in chunk_projections(dims, inner):
+            by_shard[tuple(c // g for c, g in zip(proj.coords, grid))].append(proj)
+        spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value))
+
+        async def one_shard(shard, projs):
+            index = await self._shard_index(shard, grid)
+            wanted = []
+            for proj in projs:
+                where = None if index is None else sharding.locate(index, tuple(c % g for c, g in zip(proj.coords, grid)))
+                if where is None:
+                    out[proj.out_selection] = self.meta.fill_value
+                else:
+                    wanted.append((where[0], where[1], proj))
+            await bounded((self._read_run(shard, run, spec, out) for run in coalesce(wanted)),
+                          self._ctx.concurrency)
+
+        await bounded((one_shard(s, p) for s, p in by_shard.items()), self._ctx.concurrency)
+
+    async def _read_run(self, shard, run, spec, out):
+        """Fetch byte-adjacent inner chunks of one shard with a single range request, then decode each."""
+        start = run[0][0]
+        end = max(o + n for o, n, _ in run)
+        data = await self._ctx.store.get_range(self.chunk_key(shard), start, end - start)
+        if data is None or len(data) < end - start:
+            got = 0 if data is None else len(data)
+            raise ChunkError(f"array '{self.path}', shard '{self.chunk_key(shard)}': truncated "
+                             f"(bytes {start}..{end} requested, {got} read)")
+        mv = memoryview(data)
+        for offset, nbytes, proj in run:
+            await self._decode_into(mv[offset - start:offset - start + nbytes], spec, out, proj, proj.coords)
+
+
+def coalesce(wanted):
+    """Group (offset, nbytes, item) into runs of byte-adjacent ranges (no gap: nothing unneeded is read)."""
+    runs = []
+    for item in sorted(wanted, key=lambda w: w[0]):
+        if runs and runs[-1][-1][0] + runs[-1][-1][1] == item[0]:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+async def bounded(coros, limit: int) -> None:
+    """Await every coroutine of an iterable with at most `limit` running at once; the first error wins."""
+    it = iter(coros)
+
+    async def worker():
+        for coro in it:
+            await coro
+
+    tasks = [asyncio.ensure_future(worker()) for _ in range(limit)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        for coro in it:  # never started: close them so Python does not warn
+            coro.close()
+        raise

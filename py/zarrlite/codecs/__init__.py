@@ -1,0 +1,1 @@
+"""Codecs: one module per family, one registry, one pipeline for every format."""

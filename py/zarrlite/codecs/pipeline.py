@@ -1,0 +1,150 @@
+"""The codec chain every format decodes through: array->array codecs, one array->bytes codec,
+bytes->bytes codecs (zarr v3's model; v2 and N5 metadata are translated into it).
+
+Decoding is written once, as a generator that yields each compressor call `(codec, data, limit)`
+and receives the decoded bytes back. `decode_sync` answers those calls directly (CPython, in a worker
+thread); `decode_async` awaits them (the browser's codecs are asynchronous JS). No logic is duplicated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Generator
+
+import numpy as np
+
+from ..errors import ChunkError, CodecError
+
+DecodeSteps = Generator[tuple[Any, Any, int], Any, np.ndarray]
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """What a codec decodes to: the chunk's shape, dtype (with its byte order) and fill value."""
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fill_value: Any = 0
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+class ArrayArrayCodec:
+    def resolve(self, spec: ChunkSpec) -> ChunkSpec:
+        """The spec of the encoded form, given the decoded one."""
+        return spec
+
+    def decode(self, arr: np.ndarray, spec: ChunkSpec) -> np.ndarray:
+        raise NotImplementedError
+
+
+class ArrayBytesCodec:
+    is_async = False  # True when decoding awaits an asynchronous (browser) compressor
+
+    def max_encoded_size(self, spec: ChunkSpec) -> int:
+        return spec.nbytes
+
+    def decode_steps(self, data, spec: ChunkSpec) -> DecodeSteps:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+
+class BytesBytesCodec:
+    """A compressor or checksum: `decode(data, limit)`; `encoded_limit` bounds its input's decoded size."""
+
+    def encoded_limit(self, limit: int) -> int:
+        return limit
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    array_array: tuple = ()
+    array_bytes: ArrayBytesCodec = None
+    bytes_bytes: tuple = ()
+
+    @property
+    def is_async(self) -> bool:
+        return self.array_bytes.is_async or any(hasattr(c, "decode_async") for c in self.bytes_bytes)
+
+    def describe(self) -> list[str]:
+        return [describe(c) for c in (*self.array_array, self.array_bytes, *self.bytes_bytes)]
+
+    def decode_steps(self, data, spec: ChunkSpec) -> DecodeSteps:
+        specs = [spec]
+        for codec in self.array_array:
+            specs.append(codec.resolve(specs[-1]))
+        limits = [self.array_bytes.max_encoded_size(specs[-1])]
+        for codec in self.bytes_bytes[:-1]:
+            limits.append(encoded_limit(codec, limits[-1]))
+        for codec, limit in zip(reversed(self.bytes_bytes), reversed(limits)):
+            data = yield codec, data, limit
+        arr = yield from self.array_bytes.decode_steps(data, specs[-1])
+        for codec, s in zip(reversed(self.array_array), reversed(specs[:-1])):
+            arr = codec.decode(arr, s)
+        return arr
+
+    def decode_sync(self, data, spec: ChunkSpec) -> np.ndarray:
+        return run_sync(self.decode_steps(data, spec))
+
+    async def decode_async(self, data, spec: ChunkSpec) -> np.ndarray:
+        return await run_async(self.decode_steps(data, spec))
+
+
+def run_sync(steps: DecodeSteps):
+    try:
+        codec, data, limit = next(steps)
+        while True:
+            codec, data, limit = steps.send(_check_limit(codec.decode(data, limit), limit, codec))
+    except StopIteration as stop:
+        return stop.value
+
+
+async def run_async(steps: DecodeSteps):
+    try:
+        codec, data, limit = next(steps)
+        while True:
+            if hasattr(codec, "decode_async"):
+                out = await codec.decode_async(data, limit)
+            else:
+                out = codec.decode(data, limit)
+            codec, data, limit = steps.send(_check_limit(out, limit, codec))
+    except StopIteration as stop:
+        return stop.value
+
+
+def _check_limit(out, limit, codec):
+    if len(out) > limit:  # a back-end that could not stop early still must not pass a bomb on
+        raise CodecError(f"{_name(codec)}: decoded {len(out)} bytes, more than the expected {limit}")
+    return out
+
+
+def encoded_limit(codec, limit: int) -> int:
+    """A bound on the encoded size of `limit` decoded bytes (incompressible data grows a little)."""
+    if hasattr(codec, "encoded_limit"):
+        return codec.encoded_limit(limit)
+    return limit + limit // 8 + 4096
+
+
+def describe(codec) -> str:
+    if hasattr(codec, "describe"):
+        return codec.describe()
+    name = _name(codec)
+    config = getattr(codec, "config", None)
+    if config:
+        args = ", ".join(f"{k}={v}" for k, v in config.items() if k not in ("id", "name"))
+        return f"{name}({args})"
+    return name
+
+
+def _name(codec):
+    return getattr(codec, "name", type(codec).__name__.lower())
+
+
+def bytes_to_array(data, spec: ChunkSpec) -> np.ndarray:
+    """Interpret decoded bytes as the chunk; the length must match exactly."""
+    if len(data) != spec.nbytes:
+        raise ChunkError(f"decoded chunk is {len(data)} bytes, expected {spec.nbytes} "
+                         f"({'x'.join(map(str, spec.shape))} of {spec.dtype})")
+    return np.frombuffer(data, dtype=spec.dtype).reshape(spec.shape)

@@ -1,0 +1,1 @@
+"""Metadata of each format -> one common, immutable description. Pure: no I/O."""

@@ -1,0 +1,130 @@
+"""The common description of arrays and groups, and the small checked parsers shared by the formats."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..codecs.pipeline import Pipeline
+from ..errors import MetadataError
+
+MAX_DIM = 2**62
+
+
+@dataclass(frozen=True)
+class ArrayMetadata:
+    format: str                       # "zarr2" | "zarr3" | "n5"
+    shape: tuple[int, ...]
+    chunks: tuple[int, ...]           # the stored chunk (the shard, when sharded)
+    dtype: np.dtype                   # as stored, with its byte order
+    fill_value: Any
+    pipeline: Pipeline
+    chunk_key: Callable[[tuple[int, ...]], str] = field(compare=False)
+    attrs: dict = field(default_factory=dict, compare=False)
+    dimension_names: tuple | None = None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def grid(self) -> tuple[int, ...]:
+        return tuple(math.ceil(s / c) for s, c in zip(self.shape, self.chunks))
+
+
+@dataclass(frozen=True)
+class GroupMetadata:
+    format: str
+    attrs: dict = field(default_factory=dict)
+    # path (relative to this group) -> raw metadata document, when consolidated metadata is present
+    consolidated: dict | None = None
+
+
+def load_json(data: bytes, where: str) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise MetadataError(f"{where}: malformed JSON: {e}") from e
+
+
+def expect_dict(value, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise MetadataError(f"{where}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def int_list(value, where: str, *, minimum: int) -> tuple[int, ...]:
+    if not isinstance(value, (list, tuple)) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise MetadataError(f"{where}: expected a list of integers, got {value!r}")
+    for v in value:
+        if v < minimum or v > MAX_DIM:
+            raise MetadataError(f"{where}: {v} is out of range (at least {minimum})")
+    return tuple(value)
+
+
+def check_sizes(shape, chunks, dtype: np.dtype, where: str) -> None:
+    if len(shape) != len(chunks):
+        raise MetadataError(f"{where}: shape {list(shape)} and chunks {list(chunks)} differ in length")
+    if math.prod(shape) * dtype.itemsize > MAX_DIM:
+        raise MetadataError(f"{where}: shape {list(shape)} of {dtype} is too large (byte count overflows)")
+    if math.prod(chunks) * dtype.itemsize > MAX_DIM:
+        raise MetadataError(f"{where}: chunk shape {list(chunks)} is too large (byte count overflows)")
+
+
+def parse_float(value, dtype: np.dtype, where: str):
+    if isinstance(value, str):
+        special = {"NaN": np.nan, "Infinity": np.inf, "-Infinity": -np.inf}
+        if value in special:
+            return special[value]
+        if value.startswith("0x"):  # zarr v3: the bit pattern
+            try:
+                bits = int(value, 16)
+                width = dtype.itemsize
+                return np.frombuffer(bits.to_bytes(width, "little"), dtype=dtype.newbyteorder("<"))[0]
+            except (ValueError, OverflowError) as e:
+                raise MetadataError(f"{where}: bad hex fill value {value!r}") from e
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise MetadataError(f"{where}: fill value {value!r} is not valid for {dtype}")
+
+
+def parse_fill_value(value, dtype: np.dtype, where: str):
+    """A numpy scalar of `dtype` from a JSON fill value; None means 0 (as zarr-python reads it)."""
+    if value is None:
+        return np.zeros((), dtype=dtype)[()]
+    kind = dtype.kind
+    try:
+        if kind == "b":
+            if not isinstance(value, (bool, int)):
+                raise MetadataError(f"{where}: fill value {value!r} is not a boolean")
+            return np.bool_(value)
+        if kind in "iu":
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise MetadataError(f"{where}: fill value {value!r} is not an integer")
+            info = np.iinfo(dtype)
+            if not info.min <= value <= info.max:
+                raise MetadataError(f"{where}: fill value {value} is out of range for {dtype}")
+            return dtype.type(value)
+        if kind == "f":
+            return np.array(parse_float(value, dtype, where), dtype=dtype)[()]
+        if kind == "c":
+            if isinstance(value, (list, tuple)) and len(value) == 2:
+                part = np.dtype(f"f{dtype.itemsize // 2}")
+                re, im = (parse_float(v, part, where) for v in value)
+                return np.array(complex(re, im), dtype=dtype)[()]
+            return np.array(parse_float(value, dtype, where), dtype=dtype)[()]
+        if kind in "mM":
+            if isinstance(value, int):
+                return np.array(value, dtype="i8").view(dtype)[()]
+            if value == "NaT":
+                return dtype.type("NaT")
+    except (TypeError, ValueError, OverflowError) as e:
+        raise MetadataError(f"{where}: fill value {value!r} is not valid for {dtype}: {e}") from e
+    raise MetadataError(f"{where}: fill value {value!r} is not valid for {dtype}")

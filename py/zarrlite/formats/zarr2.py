@@ -1,0 +1,86 @@
+"""Zarr v2: .zarray / .zgroup / .zattrs, consolidated .zmetadata."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..codecs.chain import v2_pipeline
+from ..errors import MetadataError
+from .metadata import (ArrayMetadata, GroupMetadata, check_sizes, expect_dict, int_list, load_json,
+                       parse_fill_value)
+
+ARRAY_KEY, GROUP_KEY, ATTRS_KEY, CONSOLIDATED_KEY = ".zarray", ".zgroup", ".zattrs", ".zmetadata"
+
+
+def parse_dtype(value, where: str) -> np.dtype:
+    if isinstance(value, list):
+        raise MetadataError(f"{where}: structured dtype {value!r} is not supported")
+    if not isinstance(value, str):
+        raise MetadataError(f"{where}: dtype must be a string, got {value!r}")
+    try:
+        dt = np.dtype(value)
+    except TypeError as e:
+        raise MetadataError(f"{where}: dtype {value!r} is not a numpy dtype") from e
+    if dt.kind not in "biufcmM":
+        raise MetadataError(f"{where}: dtype {value!r} is not supported (numbers, bool and datetimes only; "
+                            "object and string arrays are refused)")
+    return dt
+
+
+def parse_array(doc, attrs: dict | None, where: str) -> ArrayMetadata:
+    doc = expect_dict(doc, where)
+    if doc.get("zarr_format") != 2:
+        raise MetadataError(f"{where}: zarr_format is {doc.get('zarr_format')!r}, expected 2")
+    for key in ("shape", "chunks", "dtype"):
+        if key not in doc:
+            raise MetadataError(f"{where}: missing {key!r}")
+    shape = int_list(doc["shape"], f"{where} shape", minimum=0)
+    chunks = int_list(doc["chunks"], f"{where} chunks", minimum=1)
+    dtype = parse_dtype(doc["dtype"], f"{where} dtype")
+    check_sizes(shape, chunks, dtype, where)
+    order = doc.get("order", "C")
+    if order not in ("C", "F"):
+        raise MetadataError(f"{where}: order must be 'C' or 'F', not {order!r}")
+    sep = doc.get("dimension_separator") or "."
+    if sep not in (".", "/"):
+        raise MetadataError(f"{where}: dimension_separator must be '.' or '/', not {sep!r}")
+    filters = doc.get("filters")
+    if filters is not None and not isinstance(filters, list):
+        raise MetadataError(f"{where}: filters must be a list or null")
+    pipeline = v2_pipeline(doc["dtype"], order, len(shape), filters, doc.get("compressor"), where)
+    return ArrayMetadata(
+        format="zarr2", shape=shape, chunks=chunks, dtype=dtype,
+        fill_value=parse_fill_value(doc.get("fill_value"), dtype, f"{where} fill_value"),
+        pipeline=pipeline, chunk_key=_key_function(sep, len(shape)),
+        attrs=expect_dict(attrs or {}, f"{where} .zattrs"),
+    )
+
+
+def _key_function(sep: str, ndim: int):
+    if ndim == 0:
+        return lambda coords: "0"
+    return lambda coords: sep.join(map(str, coords))
+
+
+def parse_group(doc, attrs: dict | None, where: str, consolidated: dict | None = None) -> GroupMetadata:
+    doc = expect_dict(doc, where)
+    if doc.get("zarr_format") != 2:
+        raise MetadataError(f"{where}: zarr_format is {doc.get('zarr_format')!r}, expected 2")
+    return GroupMetadata("zarr2", expect_dict(attrs or {}, f"{where} .zattrs"), consolidated)
+
+
+def parse_consolidated(data: bytes, where: str) -> dict:
+    """.zmetadata -> {node path: {"array"|"group": doc, "attrs": dict}}."""
+    doc = expect_dict(load_json(data, where), where)
+    meta = expect_dict(doc.get("metadata"), f"{where} metadata")
+    nodes: dict[str, dict] = {}
+    for key, value in meta.items():
+        path, _, name = key.rpartition("/")
+        entry = nodes.setdefault(path, {})
+        if name == ARRAY_KEY:
+            entry["array"] = value
+        elif name == GROUP_KEY:
+            entry["group"] = value
+        elif name == ATTRS_KEY:
+            entry["attrs"] = value
+    return nodes

@@ -1,0 +1,93 @@
+"""Zarr v3: zarr.json for arrays and groups, consolidated metadata inline in the root zarr.json."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..codecs.chain import v3_pipeline
+from ..codecs.sharding import ShardingCodec
+from ..errors import MetadataError
+from .metadata import (ArrayMetadata, GroupMetadata, check_sizes, expect_dict, int_list, parse_fill_value)
+
+KEY = "zarr.json"
+
+DATA_TYPES = {
+    "bool": "|b1", "int8": "|i1", "int16": "<i2", "int32": "<i4", "int64": "<i8",
+    "uint8": "|u1", "uint16": "<u2", "uint32": "<u4", "uint64": "<u8",
+    "float16": "<f2", "float32": "<f4", "float64": "<f8", "complex64": "<c8", "complex128": "<c16",
+}
+
+
+def parse_data_type(value, where: str) -> np.dtype:
+    if isinstance(value, dict):  # extension form {"name": ..., "configuration": ...}
+        value = value.get("name")
+    if value in DATA_TYPES:
+        return np.dtype(DATA_TYPES[value])
+    raise MetadataError(f"{where}: data_type {value!r} is not supported "
+                        f"(supported: {', '.join(DATA_TYPES)})")
+
+
+def parse_node(doc, where: str) -> ArrayMetadata | GroupMetadata:
+    doc = expect_dict(doc, where)
+    if doc.get("zarr_format") != 3:
+        raise MetadataError(f"{where}: zarr_format is {doc.get('zarr_format')!r}, expected 3")
+    kind = doc.get("node_type")
+    if kind == "group":
+        return GroupMetadata("zarr3", expect_dict(doc.get("attributes") or {}, f"{where} attributes"),
+                             _consolidated(doc, where))
+    if kind == "array":
+        return parse_array(doc, where)
+    raise MetadataError(f"{where}: node_type must be 'array' or 'group', not {kind!r}")
+
+
+def _consolidated(doc, where):
+    cm = doc.get("consolidated_metadata")
+    if not cm:
+        return None
+    meta = expect_dict(expect_dict(cm, f"{where} consolidated_metadata").get("metadata"),
+                       f"{where} consolidated_metadata.metadata")
+    return {path: {"zarr.json": value} for path, value in meta.items()}
+
+
+def parse_array(doc: dict, where: str) -> ArrayMetadata:
+    for key in ("shape", "data_type", "chunk_grid", "codecs"):
+        if key not in doc:
+            raise MetadataError(f"{where}: missing {key!r}")
+    shape = int_list(doc["shape"], f"{where} shape", minimum=0)
+    dtype = parse_data_type(doc["data_type"], f"{where} data_type")
+    grid = expect_dict(doc["chunk_grid"], f"{where} chunk_grid")
+    if grid.get("name") != "regular":
+        raise MetadataError(f"{where}: chunk_grid {grid.get('name')!r} is not supported (only 'regular')")
+    conf = expect_dict(grid.get("configuration"), f"{where} chunk_grid.configuration")
+    chunks = int_list(conf.get("chunk_shape"), f"{where} chunk_shape", minimum=1)
+    check_sizes(shape, chunks, dtype, where)
+    if doc.get("storage_transformers"):
+        raise MetadataError(f"{where}: storage_transformers are not supported")
+    pipeline = v3_pipeline(doc["codecs"], len(shape), f"{where} codecs")
+    if isinstance(pipeline.array_bytes, ShardingCodec):
+        pipeline.array_bytes.grid(chunks)  # checks that shards divide into inner chunks
+    names = doc.get("dimension_names")
+    if names is not None and (not isinstance(names, list) or len(names) != len(shape)):
+        raise MetadataError(f"{where}: dimension_names must be a list of {len(shape)} names")
+    return ArrayMetadata(
+        format="zarr3", shape=shape, chunks=chunks, dtype=dtype,
+        fill_value=parse_fill_value(doc.get("fill_value"), dtype, f"{where} fill_value"),
+        pipeline=pipeline, chunk_key=_key_function(doc.get("chunk_key_encoding"), len(shape), where),
+        attrs=expect_dict(doc.get("attributes") or {}, f"{where} attributes"),
+        dimension_names=tuple(names) if names else None,
+    )
+
+
+def _key_function(encoding, ndim: int, where: str):
+    encoding = expect_dict(encoding or {"name": "default"}, f"{where} chunk_key_encoding")
+    name = encoding.get("name")
+    sep = (encoding.get("configuration") or {}).get("separator", "/" if name == "default" else ".")
+    if sep not in ("/", "."):
+        raise MetadataError(f"{where}: chunk key separator must be '/' or '.', not {sep!r}")
+    if name == "default":
+        return lambda coords: sep.join(("c", *map(str, coords)))
+    if name == "v2":
+        if ndim == 0:
+            return lambda coords: "0"
+        return lambda coords: sep.join(map(str, coords))
+    raise MetadataError(f"{where}: chunk_key_encoding {name!r} is not supported")

@@ -1,0 +1,119 @@
+"""The Group: attributes, members, and the tree view."""
+
+from __future__ import annotations
+
+import asyncio
+
+from .context import Context
+from .formats.metadata import GroupMetadata
+from .runtime import run_sync
+from .stores.keys import join_key
+
+_METADATA_NAMES = {".zarray", ".zgroup", ".zattrs", ".zmetadata", "zarr.json", "attributes.json"}
+
+
+class Group:
+    """A Zarr v2, Zarr v3 or N5 group. `group["a/b"]` opens a member; iterating gives member names."""
+
+    def __init__(self, ctx: Context, path: str, meta: GroupMetadata, open_node):
+        self._ctx = ctx
+        self._open_node = open_node
+        self.path = path
+        self.meta = meta
+        self._members: list[str] | None = None
+
+    attrs = property(lambda self: self.meta.attrs)
+    format = property(lambda self: self.meta.format)
+
+    def __repr__(self):
+        return f"<zarrlite.Group {self.format} '/{self.path}'>"
+
+    async def get_child(self, name: str):
+        """Open the member at `name` (a relative path such as "a/b")."""
+        return await self._open_node(self._ctx, join_key(self.path, name))
+
+    def __getitem__(self, name: str):
+        return run_sync(self.get_child(name), f"await group.get_child({name!r})")
+
+    def __contains__(self, name: str) -> bool:
+        return name in run_sync(self.members(), "await group.members()")
+
+    def __iter__(self):
+        return iter(run_sync(self.members(), "await group.members()"))
+
+    async def members(self) -> list[str]:
+        """Names of the arrays and groups directly inside, from consolidated metadata, a listing of the
+        store, or, where the store cannot list (plain HTTP), the paths named in OME/N5 multiscale metadata."""
+        if self._members is None:
+            self._members = await self._find_members()
+        return self._members
+
+    async def _find_members(self) -> list[str]:
+        consolidated = self._ctx.consolidated
+        if consolidated is not None:
+            prefix = self.path + "/" if self.path else ""
+            names = {p[len(prefix):].split("/", 1)[0] for p in consolidated if p.startswith(prefix) and p != self.path}
+            return sorted(n for n in names if n)
+        listed = await self._ctx.store.list(self.path)
+        candidates = listed if listed is not None else _named_in_attrs(self.attrs)
+        candidates = [n for n in candidates if n not in _METADATA_NAMES and not n.startswith(".")]
+        found = await asyncio.gather(*(self._is_node(n) for n in candidates))
+        return sorted(n for n, ok in zip(candidates, found) if ok)
+
+    async def _is_node(self, name: str) -> bool:
+        keys = {"zarr3": ["zarr.json"], "zarr2": [".zarray", ".zgroup"], "n5": ["attributes.json"]}
+        store = self._ctx.store
+        for key in keys.get(self.format, []):
+            if await store.get(join_key(join_key(self.path, name), key)) is not None:
+                return True
+        return False
+
+    async def tree_async(self, depth: int = 8) -> str:
+        lines = [f"/{self.path}  ({self.format} group){_attrs_note(self.attrs)}"]
+        await self._tree_lines(lines, "", depth)
+        return "\n".join(lines)
+
+    def tree(self, depth: int = 8) -> str:
+        """A text tree of groups and arrays with shapes, dtypes, chunks and codecs."""
+        return run_sync(self.tree_async(depth), "await group.tree_async()")
+
+    async def _tree_lines(self, lines, indent, depth):
+        names = await self.members()
+        children = await asyncio.gather(*(self.get_child(n) for n in names), return_exceptions=True)
+        for i, (name, child) in enumerate(zip(names, children)):
+            last = i == len(names) - 1
+            branch, cont = ("└── ", "    ") if last else ("├── ", "│   ")
+            if isinstance(child, Exception):
+                lines.append(f"{indent}{branch}{name}  (error: {child})")
+            elif isinstance(child, Group):
+                lines.append(f"{indent}{branch}{name}/{_attrs_note(child.attrs)}")
+                if depth > 1:
+                    await child._tree_lines(lines, indent + cont, depth - 1)
+            else:
+                lines.append(f"{indent}{branch}{name}  {describe_array(child)}")
+
+
+def describe_array(arr) -> str:
+    text = f"{arr.shape} {arr.dtype} chunks={arr.chunks}"
+    if arr.shards:
+        text += f" shards={arr.shards}"
+    return text + f" [{', '.join(arr.codecs)}]"
+
+
+def _attrs_note(attrs) -> str:
+    return f"  attrs: {', '.join(sorted(attrs))[:80]}" if attrs else ""
+
+
+def _named_in_attrs(attrs) -> list[str]:
+    """Member paths a group's own metadata names: OME-NGFF multiscales datasets and labels, N5 scales."""
+    names = []
+    ome = attrs.get("ome", attrs) if isinstance(attrs, dict) else {}
+    for ms in ome.get("multiscales", []) if isinstance(ome.get("multiscales"), list) else []:
+        for ds in ms.get("datasets", []) if isinstance(ms, dict) else []:
+            if isinstance(ds, dict) and isinstance(ds.get("path"), str):
+                names.append(ds["path"].split("/")[0])
+    if isinstance(attrs.get("scales"), list):  # N5 multiscale: s0, s1, ...
+        names.extend(f"s{i}" for i in range(len(attrs["scales"])))
+    if "labels" in ome and isinstance(ome.get("labels"), list):
+        names.append("labels")
+    return list(dict.fromkeys(names))

@@ -1,0 +1,149 @@
+"""Basic numpy selection -> per-chunk projections. Pure arithmetic, no I/O."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+from dataclasses import dataclass
+from typing import Iterator
+
+from .errors import SelectionError
+
+
+@dataclass(frozen=True)
+class DimSelection:
+    """One dimension of a selection, normalised to a positive step: indices start, start+step, ...
+    (`count` of them). `drop` for an integer index; `flip` when the user's step was negative."""
+    start: int
+    step: int
+    count: int
+    drop: bool = False
+    flip: bool = False
+
+    @property
+    def last(self) -> int:
+        return self.start + (self.count - 1) * self.step
+
+
+def _as_int(value, what):
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise SelectionError(f"{what}: only integers, slices and ... are supported "
+                             f"(basic selection), got {value!r}") from None
+
+
+def normalize_selection(selection, shape: tuple[int, ...]) -> list[DimSelection]:
+    if not isinstance(selection, tuple):
+        selection = (selection,)
+    if sum(1 for s in selection if s is Ellipsis) > 1:
+        raise SelectionError("an index can only have a single ellipsis ('...')")
+    if any(s is None for s in selection):
+        raise SelectionError("np.newaxis (None) is not supported in a selection")
+    explicit = len(selection) - (1 if Ellipsis in selection else 0)
+    if explicit > len(shape):
+        raise SelectionError(f"too many indices: {explicit} for an array of {len(shape)} dimensions")
+    expanded = []
+    for s in selection:
+        if s is Ellipsis:
+            expanded.extend([slice(None)] * (len(shape) - explicit))
+        else:
+            expanded.append(s)
+    expanded.extend([slice(None)] * (len(shape) - len(expanded)))
+    return [_dim(s, n, axis) for axis, (s, n) in enumerate(zip(expanded, shape))]
+
+
+def _dim(s, n: int, axis: int) -> DimSelection:
+    if isinstance(s, slice):
+        start, stop, step = (None if v is None else _as_int(v, f"axis {axis}") for v in (s.start, s.stop, s.step))
+        if step == 0:
+            raise SelectionError(f"axis {axis}: slice step cannot be zero")
+        start, stop, step = slice(start, stop, step).indices(n)
+        count = len(range(start, stop, step))
+        if step > 0:
+            return DimSelection(start, step, count)
+        if count == 0:
+            return DimSelection(0, 1, 0, flip=True)
+        return DimSelection(start + (count - 1) * step, -step, count, flip=True)
+    i = _as_int(s, f"axis {axis}")
+    if not -n <= i < n:
+        raise SelectionError(f"index {i} is out of bounds for axis {axis} with size {n}")
+    return DimSelection(i % n, 1, 1, drop=True)
+
+
+def output_shape(dims: list[DimSelection]) -> tuple[int, ...]:
+    return tuple(d.count for d in dims if not d.drop)
+
+
+def dim_projections(d: DimSelection, chunk: int) -> list[tuple[int, slice, slice]]:
+    """(chunk index, slice within the chunk, slice within the output axis) for each chunk touched.
+    Cost is the number of chunks touched, not the extent of the selection."""
+    out = []
+    if d.count == 0:
+        return out
+    idx, last = d.start, d.last
+    while idx <= last:
+        k = idx // chunk
+        begin, end = k * chunk, (k + 1) * chunk
+        last_in = idx + ((min(last, end - 1) - idx) // d.step) * d.step
+        o0 = (idx - d.start) // d.step
+        o1 = (last_in - d.start) // d.step + 1
+        out.append((k, slice(idx - begin, last_in - begin + 1, d.step), slice(o0, o1)))
+        idx = last_in + d.step
+    return out
+
+
+@dataclass(frozen=True)
+class ChunkProjection:
+    coords: tuple[int, ...]        # chunk grid coordinates
+    chunk_selection: tuple         # what to take from the chunk (one slice per dimension)
+    out_selection: tuple           # where it goes in the output (dropped dimensions removed)
+
+
+def chunk_projections(dims: list[DimSelection], chunks: tuple[int, ...]) -> Iterator[ChunkProjection]:
+    per_dim = [dim_projections(d, c) for d, c in zip(dims, chunks)]
+    for combo in itertools.product(*per_dim):
+        yield ChunkProjection(
+            coords=tuple(k for k, _, _ in combo),
+            chunk_selection=tuple(cs for _, cs, _ in combo),
+            out_selection=tuple(os for (_, _, os), d in zip(combo, dims) if not d.drop),
+        )
+
+
+def count_chunks(dims: list[DimSelection], chunks: tuple[int, ...]) -> int:
+    return math.prod(len(dim_projections(d, c)) for d, c in zip(dims, chunks))
+
+
+def flip_axes(dims: list[DimSelection]) -> tuple:
+    """The view that turns the positive-step result into the user's negative-step order."""
+    return tuple(slice(None, None, -1) if d.flip else slice(None) for d in dims if not d.drop)
+
+
+def parse_selection(text: str) -> tuple:
+    """'0,12,:,100:900:2' or '...,5' -> a selection tuple (the CLI's --select, the JS API's strings)."""
+    if not isinstance(text, str):
+        raise SelectionError(f"selection text must be a string, got {type(text).__name__}")
+    text = text.strip().strip("[]()")
+    if not text:
+        return ()
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if part in ("...", "Ellipsis"):
+            out.append(Ellipsis)
+        elif ":" in part:
+            bits = part.split(":")
+            if len(bits) > 3:
+                raise SelectionError(f"bad slice {part!r}")
+            out.append(slice(*(_parse_int(b, part) if b.strip() else None for b in bits)))
+        else:
+            out.append(_parse_int(part, part))
+    return tuple(out)
+
+
+def _parse_int(text, part):
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise SelectionError(f"bad index {part!r} in selection") from None

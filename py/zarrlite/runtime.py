@@ -1,0 +1,65 @@
+"""What differs between CPython and Pyodide, in one place: running CPU work and the sync wrapper."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from typing import Any, Awaitable, Callable, TypeVar
+
+from .errors import SyncUnavailableError
+
+IN_PYODIDE = sys.platform == "emscripten"
+
+T = TypeVar("T")
+
+# Memory budget for one selection (bytes): a browser tab's WASM heap is small.
+DEFAULT_MAX_BYTES = (512 << 20) if IN_PYODIDE else (8 << 30)
+
+
+async def run_cpu(func: Callable[..., T], *args) -> T:
+    """Run CPU-bound work (decoding, copying) off the event loop where threads exist."""
+    if IN_PYODIDE:
+        return func(*args)
+    return await asyncio.to_thread(func, *args)
+
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    # One long-lived loop for the sync API: connection pools and semaphores stay bound to it,
+    # and it works the same inside Jupyter, where the main thread already runs a loop.
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="zarrlite-io", daemon=True).start()
+        return _loop
+
+
+def run_sync(coro: Awaitable[T], async_form: str) -> T:
+    """Run `coro` to completion from synchronous code."""
+    if IN_PYODIDE:
+        try:
+            from pyodide.ffi import can_run_sync, run_sync as pyodide_run_sync
+            if can_run_sync():
+                return pyodide_run_sync(coro)
+        except ImportError:
+            pass
+        coro.close()
+        raise SyncUnavailableError(
+            "synchronous reads cannot run in this browser runtime (its event loop cannot be blocked); "
+            f"use the async form: {async_form}")
+    future = asyncio.run_coroutine_threadsafe(coro, _background_loop())
+    return future.result()
+
+
+def per_loop(cache: dict, factory: Callable[[], Any]) -> Any:
+    """An object bound to the running event loop (asyncio primitives cannot cross loops)."""
+    loop = asyncio.get_running_loop()
+    obj = cache.get(loop)
+    if obj is None:
+        obj = cache[loop] = factory()
+    return obj

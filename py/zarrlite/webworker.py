@@ -1,0 +1,146 @@
+"""The Python half of web/worker.js: open a browser source, describe its tree, read and render
+selections. Results are numpy arrays the worker copies out once (`getBuffer().data.slice()`) and
+transfers; metadata cross as JSON text. Pyodide only.
+
+One source is open at a time per worker (`open_source` replaces it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from . import open_async
+from .codecs import browser as browser_codecs
+from .errors import ZarrliteError
+from .indexing import parse_selection
+from .render import render as render_rgba
+from .stores.browser import store_from_source
+
+MAX_TREE_NODES = 5000
+
+_state = {"store": None, "root": None, "nodes": {}}
+
+
+def setup() -> list[str]:
+    """Register the browser codecs the runtime lacks (called once by the worker)."""
+    return browser_codecs.register()
+
+
+async def open_source(source) -> str:
+    """Open a JS source (see web/protocol.js) and return its tree as JSON."""
+    store = store_from_source(source)
+    root = await open_async(store)
+    _state.update(store=store, root=root, nodes={"": root})
+    count = [0]
+    return json.dumps(await _describe(root, "", count), default=_json_default, allow_nan=False)
+
+
+def _node_path(node, fallback):
+    path = getattr(node, "path", fallback)
+    return (path or "").strip("/")
+
+
+async def _describe(node, path, count):
+    count[0] += 1
+    info = {"path": path, "name": path.rsplit("/", 1)[-1], "format": getattr(node, "format", None),
+            "attrs": _jsonable(dict(getattr(node, "attrs", {}) or {}))}
+    if hasattr(node, "shape") and hasattr(node, "dtype"):
+        dtype = np.dtype(node.dtype)
+        info.update(kind="array", shape=list(node.shape), dtype=dtype.str, chunks=list(node.chunks),
+                    fill_value=_jsonable(getattr(node, "fill_value", None)), outDtype=output_dtype(dtype)[0].str)
+        return info
+    info.update(kind="group", children=[])
+    for name in sorted(node):
+        if count[0] >= MAX_TREE_NODES:
+            info["truncated"] = True
+            break
+        child_path = f"{path}/{name}" if path else name
+        child = await node.get_child(name)
+        _state["nodes"][child_path] = child
+        info["children"].append(await _describe(child, child_path, count))
+    return info
+
+
+async def _node(path: str):
+    path = (path or "").strip("/")
+    nodes = _state["nodes"]
+    if _state["root"] is None:
+        raise ZarrliteError("nothing is open: call open() first")
+    if path not in nodes:
+        parent, _, name = path.rpartition("/")
+        group = await _node(parent)
+        if not hasattr(group, "get_child"):
+            raise ZarrliteError(f"{parent!r} is an array, not a group")
+        nodes[path] = await group.get_child(name)
+    return nodes[path]
+
+
+def output_dtype(dtype: np.dtype):
+    """The dtype sent to JS (native order, one that has a TypedArray) and whether complex is split."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return np.dtype("u1"), False
+    if dtype.kind == "f" and dtype.itemsize == 2:
+        return np.dtype("<f4"), False
+    if dtype.kind == "c":
+        return np.dtype(f"<f{dtype.itemsize // 2}"), True
+    if dtype.kind in "iuf":
+        return dtype.newbyteorder("<"), False
+    raise ZarrliteError(f"dtype {dtype} has no JavaScript typed array")
+
+
+def to_transferable(data: np.ndarray) -> np.ndarray:
+    """C-contiguous, little-endian, TypedArray-compatible (see output_dtype); no copy when already so."""
+    out, split = output_dtype(data.dtype)
+    if split:
+        data = np.ascontiguousarray(data.astype(data.dtype.newbyteorder("<"), copy=False))
+        data = data.view(out).reshape(data.shape + (2,))
+    elif data.dtype.kind == "b":
+        data = data.view(np.uint8)
+    else:
+        data = data.astype(out, copy=False)
+    return np.ascontiguousarray(data)
+
+
+async def read(path: str, selection: str):
+    """(ndarray ready for getBuffer, its dtype.str, the array's own dtype.str)."""
+    arr = await _node(path)
+    if not hasattr(arr, "get"):
+        raise ZarrliteError(f"{path!r} is a group, not an array")
+    out = to_transferable(np.asarray(await arr.get(parse_selection(selection))))
+    return out, out.dtype.str, np.dtype(arr.dtype).str
+
+
+async def render(path: str, selection: str, options_json: str) -> np.ndarray:
+    """RGBA uint8 (H, W, 4) of a 2-D selection (channels x 2-D with `channels`)."""
+    options = json.loads(options_json or "{}")
+    arr = await _node(path)
+    data = np.asarray(await arr.get(parse_selection(selection)))
+    window = options.get("window", "auto")
+    return render_rgba(data, window=window, colormap=options.get("colormap", "gray"),
+                       invert=bool(options.get("invert", False)), channels=options.get("channels"),
+                       channel_axis=int(options.get("channelAxis", 0)))
+
+
+def _jsonable(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan", "inf": JSON has no such numbers
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, complex):
+        return [_jsonable(value.real), _jsonable(value.imag)]
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _json_default(value):
+    converted = _jsonable(value)
+    return str(value) if converted is value else converted
