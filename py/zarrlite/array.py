@@ -103,7 +103,7 @@ class Array:
                 await self._read_sharded(dims, out)
             else:
                 await self._read_chunks(dims, out)
-        return out[flip_axes(dims)]
+        return out[flip_axes(dims)] if any(d.flip for d in dims) else out
 
     def _context(self, coords, exc: ZarrliteError) -> ZarrliteError:
         if self._sharding is None:

@@ -97,7 +97,7 @@ def dim_projections(d: DimSelection, chunk: int) -> list[tuple[int, slice, slice
 @dataclass(frozen=True)
 class ChunkProjection:
     coords: tuple[int, ...]        # chunk grid coordinates
-    chunk_selection: tuple         # what to take from the chunk (one slice per dimension)
+    chunk_selection: tuple         # what to take from the chunk (a slice, or an int for a dropped axis)
     out_selection: tuple           # where it goes in the output (dropped dimensions removed)
 
 
@@ -106,7 +106,7 @@ def chunk_projections(dims: list[DimSelection], chunks: tuple[int, ...]) -> Iter
     for combo in itertools.product(*per_dim):
         yield ChunkProjection(
             coords=tuple(k for k, _, _ in combo),
-            chunk_selection=tuple(cs for _, cs, _ in combo),
+            chunk_selection=tuple(cs.start if d.drop else cs for (_, cs, _), d in zip(combo, dims)),
             out_selection=tuple(os for (_, _, os), d in zip(combo, dims) if not d.drop),
         )
 

@@ -1,0 +1,79 @@
+"""zarrlite info | get | view"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from . import open as open_node
+from .array import Array
+from .errors import ZarrliteError
+from .group import describe_array
+from .indexing import parse_selection
+
+
+def _info(args) -> int:
+    node = open_node(args.source, args.path or "")
+    if isinstance(node, Array):
+        print(f"/{node.path}  ({node.format} array)")
+        print(f"  shape      {node.shape}")
+        print(f"  dtype      {node.dtype}")
+        print(f"  chunks     {node.chunks}" + (f"  shards {node.shards}" if node.shards else ""))
+        print(f"  codecs     {', '.join(node.codecs)}")
+        print(f"  fill_value {node.fill_value!r}")
+        if node.dimension_names:
+            print(f"  dimensions {list(node.dimension_names)}")
+        if node.attrs:
+            print("  attrs      " + json.dumps(node.attrs, default=str)[:400])
+    else:
+        print(node.tree())
+    return 0
+
+
+def _get(args) -> int:
+    node = open_node(args.source, args.path)
+    if not isinstance(node, Array):
+        print(f"zarrlite: '{args.path}' is a group, not an array", file=sys.stderr)
+        return 2
+    data = node[parse_selection(args.select) if args.select else ...]
+    np.save(args.output, data)
+    print(f"wrote {args.output}: {describe_array(node).split(' chunks')[0]} -> {data.shape} {data.dtype}")
+    return 0
+
+
+def _view(args) -> int:
+    from .serve import serve_viewer
+    return serve_viewer(args.source, port=args.port, open_browser=not args.no_browser)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="zarrlite", description="Read Zarr v2, Zarr v3 and N5 arrays.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("info", help="tree, shapes, dtypes, chunking, codecs, attributes")
+    p.add_argument("source", help="directory, .zip or http(s) URL")
+    p.add_argument("path", nargs="?", default="")
+    p.set_defaults(func=_info)
+    p = sub.add_parser("get", help="read a selection into a .npy file")
+    p.add_argument("source")
+    p.add_argument("path")
+    p.add_argument("--select", default=None, help='numpy-style selection, e.g. "0,:,100:200:2"')
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=_get)
+    p = sub.add_parser("view", help="serve the viewer on 127.0.0.1 (and SOURCE, if a local path)")
+    p.add_argument("source", nargs="?", default=None)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=_view)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ZarrliteError as e:
+        print(f"zarrlite: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
