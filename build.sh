@@ -4,6 +4,7 @@
 #   ./build.sh test   the above, then every test (CPython and browser)
 #   ./build.sh serve  the above, then `zarrlite view` on the bundled sample
 #   ./build.sh bench  the above, then the benchmarks in bench/
+#   ./build.sh fuzz   the long fuzzing run (10,000+ cases per target)
 # Idempotent: downloads are cached in .cache/, steps are skipped when their inputs did not change.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")" && pwd)"
@@ -77,10 +78,16 @@ case "${1:-build}" in
     build_all
     exec "$VENV/bin/zarrlite" view
     ;;
+  fuzz)
+    ensure_venv
+    shift || true
+    # The long fuzzing run (the seeded slice of it runs inside `./build.sh test`).
+    ZARRLITE_FUZZ_CASES="${ZARRLITE_FUZZ_CASES:-10000}" exec "$VENV/bin/python" -m pytest tests/fuzz -q "$@"
+    ;;
   bench)
     build_all
     shift || true
     exec "$VENV/bin/python" bench/run.py "$@"
     ;;
-  *) echo "usage: $0 [build|test|serve|bench]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|test|serve|bench|fuzz]" >&2; exit 2 ;;
 esac
