@@ -6,6 +6,7 @@ import asyncio
 
 from .context import Context
 from .formats.metadata import GroupMetadata
+from .ome import multiscale_from_attrs
 from .runtime import run_sync
 from .stores.keys import join_key
 
@@ -27,6 +28,11 @@ class Group:
 
     def __repr__(self):
         return f"<zarrlite.Group {self.format} '/{self.path}'>"
+
+    @property
+    def multiscale(self):
+        """The OME-NGFF or N5 multiscale pyramid this group describes (`zarrlite.ome.Multiscale`), or None."""
+        return multiscale_from_attrs(self.attrs)
 
     async def get_child(self, name: str):
         """Open the member at `name` (a relative path such as "a/b")."""
