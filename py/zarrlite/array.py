@@ -136,6 +136,23 @@ class Array:
         store = self._ctx.store
         spec = ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value)
 
+        get_sync = getattr(store, "get_sync", None)
+        if get_sync is not None and not self.meta.pipeline.is_async:
+            # A local store: read, decode and copy in one worker-thread task.
+            def read_decode_copy(proj):
+                data = get_sync(self.chunk_key(proj.coords))
+                if data is None:
+                    out[proj.out_selection] = self.meta.fill_value
+                    return
+                try:
+                    self._copy(out, proj, self.meta.pipeline.decode_sync(data, spec), proj.coords, spec.shape)
+                except ZarrliteError as e:
+                    raise self._context(proj.coords, e) from e
+
+            await bounded((run_cpu(read_decode_copy, p) for p in chunk_projections(dims, self.meta.chunks)),
+                          self._ctx.concurrency)
+            return
+
         async def one(proj):
             data = await store.get(self.chunk_key(proj.coords))
             if data is None:

@@ -49,6 +49,19 @@ def _view(args) -> int:
     return serve_viewer(args.source, port=args.port, open_browser=not args.no_browser)
 
 
+def _join_select(argv: list[str]) -> list[str]:
+    """`--select -1,:` would look like an option to argparse: bind the value to the flag."""
+    out = []
+    it = iter(argv)
+    for arg in it:
+        if arg == "--select":
+            value = next(it, None)
+            out.append(arg if value is None else f"--select={value}")
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="zarrlite", description="Read Zarr v2, Zarr v3 and N5 arrays.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,7 +80,7 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=_view)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_select(sys.argv[1:] if argv is None else list(argv)))
     try:
         return args.func(args)
     except ZarrliteError as e:

@@ -32,6 +32,10 @@ class LocalStore:
     def _path(self, key: str) -> str:
         return os.path.join(self.root, *check_key(key).split("/"))
 
+    def get_sync(self, key):
+        """Blocking read, for callers already on a worker thread (saves a thread hop per chunk)."""
+        return _read(self._path(key), 0, None)
+
     async def get(self, key):
         return await asyncio.to_thread(_read, self._path(key), 0, None)
 
