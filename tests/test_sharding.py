@@ -184,3 +184,13 @@ def test_tensorstore_sharded_3d_with_missing(fixture_dir):
     truth = ts_zarr3(root, data, chunks=(9, 8, 10), data_type="float64", codecs=codecs, fill_value=1.5,
                      missing={(0, 1, 0), (1, 2, 1)})
     assert_same(zarrlite.open(str(root))[...], truth)
+
+
+def test_inner_chunks_must_divide_the_shard(fixture_dir):
+    root = fixture_dir("shard-bad-divide")
+    write_sharded("zarr-python", root, make_data(SHAPE, "int32"))
+    meta = json.loads((root / "zarr.json").read_text())
+    meta["codecs"][0]["configuration"]["chunk_shape"] = [7, 10]
+    (root / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(zarrlite.errors.MetadataError):
+        zarrlite.open(str(root))[...]

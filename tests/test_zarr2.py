@@ -283,3 +283,38 @@ def test_tensorstore_nan_fill(fixture_dir):
                      compressor=None, missing={(0, 1), (2, 0)})
     assert json.loads((root / ".zarray").read_text())["fill_value"] == "NaN"
     assert_same(zarrlite.open(str(root))[...], truth)
+
+
+# ----------------------------------------------------------------------------- older / odd files
+
+
+def test_no_dimension_separator_key_means_dot(fixture_dir):
+    """Files from zarr-python < 2.8 have no `dimension_separator`: keys are '.'-separated."""
+    root = fixture_dir("v2-nosep")
+    truth = manual_zarr2(root, make_data(SHAPE, "<u2"), CHUNKS, compressor=numcodecs.Zlib(1), missing=MISSING)
+    meta = json.loads((root / ".zarray").read_text())
+    del meta["dimension_separator"]
+    (root / ".zarray").write_text(json.dumps(meta))
+    assert_same(zarrlite.open(str(root))[...], truth)
+
+
+def test_empty_filters_list(fixture_dir):
+    root = fixture_dir("v2-emptyfilters")
+    truth = manual_zarr2(root, make_data(SHAPE, "<i2"), CHUNKS, compressor=numcodecs.Zlib(1),
+                         meta_overrides={"filters": []})
+    assert_same(zarrlite.open(str(root))[...], truth)
+
+
+@pytest.mark.parametrize("dtype", ["<M8[ns]", ">M8[s]", "<m8[ms]", "<M8[D]"])
+def test_datetime_dtypes(dtype, fixture_dir):
+    root = fixture_dir(f"v2-datetime-{dtype}")
+    data = (np.arange(np.prod(SHAPE), dtype="i8") * 86_400 - 10**6).reshape(SHAPE).astype(dtype)
+    truth = manual_zarr2(root, data, CHUNKS, compressor=numcodecs.Zlib(1), fill_value=0, missing=MISSING)
+    np.testing.assert_array_equal(zarrlite.open(str(root))[...], truth)
+
+
+def test_float_fill_value_for_int_array(fixture_dir):
+    """A numeric fill value written as a JSON float for an int array (2.0) is accepted as 2."""
+    root = fixture_dir("v2-floatfill-int")
+    truth = manual_zarr2(root, make_data(SHAPE, "<i4"), CHUNKS, fill_value=2.0, missing=MISSING)
+    assert_same(zarrlite.open(str(root))[...], truth)

@@ -251,3 +251,35 @@ def test_fill_like_helper_matches_zarr_python():
     arr = zarr.create_array(zarr.storage.MemoryStore(), shape=(2,), chunks=(1,), dtype="complex64",
                             fill_value=complex(1, float("nan")))
     np.testing.assert_array_equal(arr[...], np.full(2, fill_like("complex64", [1.0, "NaN"])))
+
+
+# ------------------------------------------------------------------------------------ extensions
+
+
+def test_extension_field_must_understand_false_is_ignored(fixture_dir):
+    root = fixture_dir("v3-ext-ok")
+    truth = zarr_python(root, make_data((10, 10), "uint8"), zarr_format=3, chunks=(5, 5), compressors=None)
+    meta = json.loads((root / "zarr.json").read_text())
+    meta["some_extension"] = {"must_understand": False, "anything": [1, 2]}
+    (root / "zarr.json").write_text(json.dumps(meta))
+    assert_same(zarrlite.open(str(root))[...], truth)
+
+
+def test_unknown_extension_field_that_must_be_understood_is_refused(fixture_dir):
+    root = fixture_dir("v3-ext-bad")
+    zarr_python(root, make_data((10, 10), "uint8"), zarr_format=3, chunks=(5, 5), compressors=None)
+    meta = json.loads((root / "zarr.json").read_text())
+    meta["some_extension"] = {"name": "frob", "configuration": {}}
+    (root / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(zarrlite.errors.MetadataError, match="some_extension"):
+        zarrlite.open(str(root))[...]
+
+
+def test_storage_transformer_refused(fixture_dir):
+    root = fixture_dir("v3-transformer")
+    zarr_python(root, make_data((10, 10), "uint8"), zarr_format=3, chunks=(5, 5), compressors=None)
+    meta = json.loads((root / "zarr.json").read_text())
+    meta["storage_transformers"] = [{"name": "frobnicate_transformer", "configuration": {}}]
+    (root / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises((zarrlite.errors.MetadataError, zarrlite.errors.CodecError), match="frobnicate_transformer"):
+        zarrlite.open(str(root))[...]

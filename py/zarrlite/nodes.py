@@ -8,7 +8,7 @@ from .array import Array
 from .context import Context
 from .errors import NotFoundError
 from .formats import n5, zarr2, zarr3
-from .formats.metadata import ArrayMetadata, GroupMetadata, load_json
+from .formats.metadata import ArrayMetadata, GroupMetadata, expect_dict, load_json
 from .group import Group
 from .stores.keys import join_key
 
@@ -34,7 +34,8 @@ async def _fetch(ctx: Context, path: str) -> dict:
     formats = [ctx.format] if ctx.format else list(_PROBES)
     keys = [k for f in formats for k in _PROBES[f]]
     values = await asyncio.gather(*(ctx.store.get(join_key(path, k)) for k in keys))
-    docs = {k: load_json(v, f"'{join_key(path, k)}'") for k, v in zip(keys, values) if v is not None}
+    docs = {k: expect_dict(load_json(v, f"'{join_key(path, k)}'"), f"'{join_key(path, k)}'")
+            for k, v in zip(keys, values) if v is not None}
     if not ctx.format and not path and zarr2.GROUP_KEY in docs:
         raw = await ctx.store.get(zarr2.CONSOLIDATED_KEY)
         if raw is not None:

@@ -32,12 +32,25 @@ def parse_node(doc, where: str) -> ArrayMetadata | GroupMetadata:
     if doc.get("zarr_format") != 3:
         raise MetadataError(f"{where}: zarr_format is {doc.get('zarr_format')!r}, expected 3")
     kind = doc.get("node_type")
+    _refuse_unknown_fields(doc, _ARRAY_FIELDS if kind == "array" else _GROUP_FIELDS, where)
     if kind == "group":
         return GroupMetadata("zarr3", expect_dict(doc.get("attributes") or {}, f"{where} attributes"),
                              _consolidated(doc, where))
     if kind == "array":
         return parse_array(doc, where)
     raise MetadataError(f"{where}: node_type must be 'array' or 'group', not {kind!r}")
+
+
+_GROUP_FIELDS = {"zarr_format", "node_type", "attributes", "consolidated_metadata"}
+_ARRAY_FIELDS = {"zarr_format", "node_type", "shape", "data_type", "chunk_grid", "chunk_key_encoding",
+                 "fill_value", "codecs", "attributes", "dimension_names", "storage_transformers"}
+
+
+def _refuse_unknown_fields(doc: dict, known: set, where: str) -> None:
+    """The spec: an unknown field must be understood unless it says `"must_understand": false`."""
+    for key, value in doc.items():
+        if key not in known and not (isinstance(value, dict) and value.get("must_understand") is False):
+            raise MetadataError(f"{where}: unknown field {key!r} (an extension this reader does not support)")
 
 
 def _consolidated(doc, where):
@@ -62,7 +75,8 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
     chunks = int_list(conf.get("chunk_shape"), f"{where} chunk_shape", minimum=1)
     check_sizes(shape, chunks, dtype, where)
     if doc.get("storage_transformers"):
-        raise MetadataError(f"{where}: storage_transformers are not supported")
+        names = [t.get("name") if isinstance(t, dict) else t for t in doc["storage_transformers"]]
+        raise MetadataError(f"{where}: storage_transformers {names} are not supported")
     pipeline = v3_pipeline(doc["codecs"], len(shape), f"{where} codecs")
     if isinstance(pipeline.array_bytes, ShardingCodec):
         pipeline.array_bytes.grid(chunks)  # checks that shards divide into inner chunks
