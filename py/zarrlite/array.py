@@ -228,19 +228,20 @@ def coalesce(wanted):
 
 
 async def bounded(coros, limit: int) -> None:
-    """Await every coroutine of an iterable with at most `limit` running at once; the first error wins."""
-    it = iter(coros)
+    """Await every coroutine with at most `limit` running at once; the first error cancels the rest."""
+    pending = list(coros)
+    pending.reverse()
 
     async def worker():
-        for coro in it:
-            await coro
+        while pending:
+            await pending.pop()
 
-    tasks = [asyncio.ensure_future(worker()) for _ in range(limit)]
+    tasks = [asyncio.ensure_future(worker()) for _ in range(min(limit, len(pending)))]
     try:
         await asyncio.gather(*tasks)
     except BaseException:
         for t in tasks:
             t.cancel()
-        for coro in it:  # never started: close them so Python does not warn
+        for coro in pending:  # never started: close them so Python does not warn
             coro.close()
         raise
