@@ -7,17 +7,15 @@ One source is open at a time per worker (`open_source` replaces it).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 
 import numpy as np
 
-from . import open_async
 from .codecs import browser as browser_codecs
 from .errors import ZarrliteError
-from .indexing import parse_selection
 from .render import render as render_rgba
-from .stores.browser import store_from_source
 
 MAX_TREE_NODES = 5000
 
@@ -31,16 +29,15 @@ def setup() -> list[str]:
 
 async def open_source(source) -> str:
     """Open a JS source (see web/protocol.js) and return its tree as JSON."""
+    from . import open_async  # the core's public entry point
+    from .stores.browser import store_from_source  # Pyodide only
+
     store = store_from_source(source)
     root = await open_async(store)
     _state.update(store=store, root=root, nodes={"": root})
     count = [0]
     return json.dumps(await _describe(root, "", count), default=_json_default, allow_nan=False)
 
-
-def _node_path(node, fallback):
-    path = getattr(node, "path", fallback)
-    return (path or "").strip("/")
 
 
 async def _describe(node, path, count):
@@ -50,15 +47,17 @@ async def _describe(node, path, count):
     if hasattr(node, "shape") and hasattr(node, "dtype"):
         dtype = np.dtype(node.dtype)
         info.update(kind="array", shape=list(node.shape), dtype=dtype.str, chunks=list(node.chunks),
-                    fill_value=_jsonable(getattr(node, "fill_value", None)), outDtype=output_dtype(dtype)[0].str)
+                    fill_value=_jsonable(getattr(node, "fill_value", None)),
+                    shards=_jsonable(getattr(node, "shards", None)), codecs=_jsonable(getattr(node, "codecs", [])),
+                    outDtype=output_dtype(dtype)[0].str)
         return info
     info.update(kind="group", children=[])
-    for name in sorted(node):
-        if count[0] >= MAX_TREE_NODES:
-            info["truncated"] = True
-            break
-        child_path = f"{path}/{name}" if path else name
-        child = await node.get_child(name)
+    names = await node.members()
+    if len(names) + count[0] > MAX_TREE_NODES:
+        names, info["truncated"] = names[:max(MAX_TREE_NODES - count[0], 0)], True
+    paths = [f"{path}/{name}" if path else name for name in names]
+    children = await asyncio.gather(*(node.get_child(name) for name in names))
+    for child_path, child in zip(paths, children):
         _state["nodes"][child_path] = child
         info["children"].append(await _describe(child, child_path, count))
     return info
@@ -103,6 +102,12 @@ def to_transferable(data: np.ndarray) -> np.ndarray:
     else:
         data = data.astype(out, copy=False)
     return np.ascontiguousarray(data)
+
+
+def parse_selection(text: str):
+    from .indexing import parse_selection as parse
+
+    return parse(text)
 
 
 async def read(path: str, selection: str):

@@ -8,7 +8,6 @@ import queue
 import random
 import re
 import socket
-import ssl
 import time
 import urllib.parse
 import weakref
@@ -60,6 +59,7 @@ class HttpStore:
         except queue.Empty:
             pass
         if self._scheme == "https":
+            import ssl  # not in every Pyodide build; only HTTPS in CPython needs it
             return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
                                                context=ssl.create_default_context())
         return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)

@@ -1,0 +1,164 @@
+"""zarrlite in the browser vs bare Pyodide and zarrita.js, in one headless Chromium run.
+
+    .venv/bin/python bench/browser_bench.py [--planes 8] [--repeat 3]
+
+Serves web/dist/ (cacheable, as a static host would) and the data on 127.0.0.1, then measures:
+  - bare Pyodide start (`loadPyodide` from the page, fresh profile): the floor;
+  - zarrlite cold start to first pixel (fresh profile: Pyodide + numpy + wheel + metadata + one
+    2048x2048 plane rendered and drawn);
+  - warm start (same profile, page reloaded: HTTP cache) to first pixel;
+  - slice reads (whole 2048x2048 uint16 planes and 1024x1024 boxes) in MB/s, zarrlite (worker, result
+    transferred) vs zarrita.js (main thread), per codec: zstd, blosc-lz4, gzip (gzip: Pyodide's zlib
+    vs fflate in zarrita — the codec choice of the browser back-end).
+Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(ROOT / "py"))
+from server import start_server  # noqa: E402
+
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+SHAPE = (8, 2048, 2048)
+CHUNKS = (1, 512, 512)
+
+
+def write_data(root: Path, planes: int):
+    import zarr
+    from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
+
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:SHAPE[1], 0:SHAPE[2]]
+    base = (1000 + 800 * np.sin(x / 97.0) * np.cos(y / 131.0)).astype(np.float32)
+    data = np.stack([base + rng.normal(0, 40, base.shape).astype(np.float32) for _ in range(planes)])
+    data = np.clip(data, 0, 65535).astype("<u2")
+    codecs = {"zstd": ZstdCodec(level=3), "blosc-lz4": BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"),
+              "gzip": GzipCodec(level=5)}
+    for name, codec in codecs.items():
+        a = zarr.create_array(str(root / f"{name}.zarr"), shape=(planes,) + SHAPE[1:], dtype="<u2",
+                              chunks=CHUNKS, compressors=[codec], overwrite=True)
+        a[...] = data
+    return list(codecs)
+
+
+BARE_JS = """async () => {
+  const { loadPyodide } = await import("./pyodide/pyodide.mjs");
+  await loadPyodide({ indexURL: new URL("./pyodide/", location.href).href });
+  return performance.now();
+}"""
+
+FIRST_PIXEL_JS = """async url => {
+  const zl = await window.zarrlite;
+  await zl.open(url);
+  const img = await zl.render("", "0", { window: "auto" });
+  const c = document.getElementById("canvas");
+  c.width = img.width; c.height = img.height;
+  c.getContext("2d").drawImage(img, 0, 0);
+  return performance.now();
+}"""
+
+READS_JS = """async ({url, planes, repeat, box}) => {
+  const zl = await window.zarrlite;
+  const zarr = await import("./bench/zarrita.js");
+  const sel = i => box ? [i, [512, 1536], [512, 1536]] : [i, null, null];
+  const zsel = i => box ? [i, zarr.slice(512, 1536), zarr.slice(512, 1536)] : [i, null, null];
+  const times = { zarrlite: [], zarrita: [] };
+  await zl.open(url);
+  const arr = await zarr.open(new zarr.FetchStore(url), { kind: "array" });
+  let bytes = 0;
+  for (let r = 0; r < repeat; r++) {
+    let t0 = performance.now(); bytes = 0;
+    for (let i = 0; i < planes; i++) bytes += (await zl.read("", sel(i))).data.byteLength;
+    times.zarrlite.push(performance.now() - t0);
+    t0 = performance.now();
+    let zbytes = 0;
+    for (let i = 0; i < planes; i++) zbytes += (await zarr.get(arr, zsel(i))).data.byteLength;
+    times.zarrita.push(performance.now() - t0);
+    if (zbytes !== bytes) throw new Error(`zarrita read ${zbytes} bytes, zarrlite ${bytes}`);
+  }
+  return { bytes, times };
+}"""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--planes", type=int, default=SHAPE[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--starts", type=int, default=3, help="cold/warm start samples")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    dist = ROOT / "web" / "dist"
+    if not (dist / "pyodide" / "pyodide-lock.json").exists():
+        sys.exit("web/dist/ is not built: run ./build.sh")
+    tmp = Path(tempfile.mkdtemp(prefix="zarrlite-bench-"))
+    try:
+        print(f"writing {args.planes}x2048x2048 uint16 per codec ...", file=sys.stderr)
+        codecs = write_data(tmp, args.planes)
+        srv = start_server(dist, tmp, cache="max-age=3600")
+        rows = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
+
+            def fresh_page():
+                # no request routing here: Playwright turns the HTTP cache off when routing is on.
+                # Everything is on 127.0.0.1 (the tests check that nothing else is requested).
+                ctx = browser.new_context()
+                page = ctx.new_page()
+                page.set_default_timeout(180_000)
+                return ctx, page
+
+            bare, cold, warm = [], [], []
+            for _ in range(args.starts):
+                ctx, page = fresh_page()
+                page.goto(srv.url + "/protocol.js")  # any same-origin document: nothing else loads
+                bare.append(page.evaluate(BARE_JS))
+                ctx.close()
+            for _ in range(args.starts):
+                ctx, page = fresh_page()
+                page.goto(srv.url + "/index.html")
+                cold.append(page.evaluate(FIRST_PIXEL_JS, f"{srv.url}/data/zstd.zarr"))
+                page.reload()
+                warm.append(page.evaluate(FIRST_PIXEL_JS, f"{srv.url}/data/zstd.zarr"))
+                if _ == args.starts - 1:
+                    reads = {}
+                    for codec in codecs:
+                        for box in (False, True):
+                            reads[(codec, box)] = page.evaluate(READS_JS, {
+                                "url": f"{srv.url}/data/{codec}.zarr", "planes": args.planes,
+                                "repeat": args.repeat, "box": box})
+                ctx.close()
+            browser.close()
+        med = statistics.median
+        print()
+        print(f"{'measure':<44} {'zarrlite':>10} {'peer':>10} {'ratio':>7}")
+        print("-" * 74)
+        print(f"{'bare loadPyodide (floor), s':<44} {'':>10} {med(bare) / 1000:>10.2f}")
+        print(f"{'cold start to first pixel, s':<44} {med(cold) / 1000:>10.2f} {med(bare) / 1000:>10.2f} "
+              f"{med(cold) / med(bare):>6.2f}x")
+        print(f"{'warm start (HTTP cache) to first pixel, s':<44} {med(warm) / 1000:>10.2f}")
+        for (codec, box), r in reads.items():
+            mb = r["bytes"] / 1e6
+            zl, zr = mb / (min(r["times"]["zarrlite"]) / 1000), mb / (min(r["times"]["zarrita"]) / 1000)
+            what = "1024x1024 boxes" if box else "2048x2048 planes"
+            print(f"{f'{codec} {what}, MB/s (vs zarrita.js)':<44} {zl:>10.0f} {zr:>10.0f} {zl / zr:>6.2f}x")
+        print(f"\nstarts: {args.starts} samples each (median); reads: best of {args.repeat}, {args.planes} planes")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

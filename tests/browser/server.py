@@ -1,0 +1,129 @@
+"""A threaded static server for the browser tests and bench/browser_bench.py: web/dist/ at /, data
+at /data/, a single `Range: bytes=` range honoured (206 + Content-Range), bytes and requests counted,
+CORS on or off, and HTTP caching on or off."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+
+class Counters:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.bytes = {}      # url path -> body bytes sent
+            self.requests = []   # (path, Range header or None, status)
+
+    def add(self, path, rng, status, n):
+        with self.lock:
+            self.bytes[path] = self.bytes.get(path, 0) + n
+            self.requests.append((path, rng, status))
+
+    def sent(self, prefix=""):
+        with self.lock:
+            return sum(n for p, n in self.bytes.items() if p.startswith(prefix))
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+class Handler(SimpleHTTPRequestHandler):
+    """Static files from `directory` (web/dist) and, under /data/, from `data_dir`. Range: one range,
+    answered 206 with Content-Range. CORS open (so cross-origin tests can turn it off per path)."""
+
+    data_dir: Path = None
+    counters: Counters = None
+    cors = True
+    cache = "no-cache"
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
+                      ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json"}
+
+    def log_message(self, *args):
+        pass
+
+    def translate_path(self, path):
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        if clean.startswith("/data/"):
+            rel = Path(unquote(clean[len("/data/"):]))
+            if ".." in rel.parts:
+                return str(self.data_dir / "__nope__")
+            return str(self.data_dir / rel)
+        return super().translate_path(path)
+
+    def end_headers(self):
+        if self.cors:
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Expose-Headers", "Content-Range")
+        self.send_header("Cache-Control", self.cache if not self.path.startswith("/data/") else "no-cache")
+        super().end_headers()
+
+    def do_OPTIONS(self):
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Headers", "Range")
+        self.end_headers()
+
+    def do_GET(self):
+        path = self.translate_path(self.path)
+        rng = self.headers.get("Range")
+        if os.path.isdir(path) or not os.path.isfile(path):
+            if os.path.isdir(path) and not self.path.startswith("/data/"):
+                return super().do_GET()
+            self.send_error(404)
+            self.counters.add(self.path, rng, 404, 0)
+            return
+        with open(path, "rb") as f:
+            data = f.read()
+        size, status, body = len(data), 200, data
+        if rng:
+            m = _RANGE.match(rng.strip())
+            if m and (m.group(1) or m.group(2)):
+                if m.group(1):
+                    start = int(m.group(1))
+                    end = int(m.group(2)) if m.group(2) else size - 1
+                else:
+                    start, end = max(size - int(m.group(2)), 0), size - 1
+                end = min(end, size - 1)
+                if start >= size:
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{size}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    self.counters.add(self.path, rng, 416, 0)
+                    return
+                status, body = 206, data[start:end + 1]
+        self.send_response(status)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes")
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{start + len(body) - 1}/{size}")
+        self.end_headers()
+        self.wfile.write(body)
+        self.counters.add(self.path, rng, status, len(body))
+
+
+def start_server(directory, data_dir, cors=True, cache="no-cache"):
+    """Serve `directory` at / and `data_dir` at /data/ on 127.0.0.1 (a free port) in a thread."""
+    counters = Counters()
+    handler = type("H", (Handler,), {"data_dir": Path(data_dir), "counters": counters, "cors": cors,
+                                     "cache": cache})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+    class Server:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        data = Path(data_dir)
+
+    Server.counters = counters
+    Server.httpd = httpd
+    return Server

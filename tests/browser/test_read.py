@@ -1,0 +1,50 @@
+"""Through the JS API in headless Chromium: every format and codec reads bit-for-bit like numpy."""
+
+from __future__ import annotations
+
+import pytest
+from cases import CASES, SELECTIONS, expected
+
+READ_JS = """async ({url, path, selections}) => {
+  const zl = await window.zarrlite;
+  const tree = await zl.open(url);
+  const hex = b => Array.from(new Uint8Array(b), x => x.toString(16).padStart(2, "0")).join("");
+  const reads = [];
+  for (const s of selections) {
+    const r = await zl.read(path, s);
+    const bytes = new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+    reads.push({shape: r.shape, dtype: r.dtype, sha: hex(await crypto.subtle.digest("SHA-256", bytes)),
+                type: r.data.constructor.name, transferredWhole: r.data.byteLength === r.data.buffer.byteLength});
+  }
+  return {tree, reads};
+}"""
+
+TYPED = {"|u1": "Uint8Array", "|i1": "Int8Array", "<u2": "Uint16Array", "<i2": "Int16Array",
+         "<u4": "Uint32Array", "<i4": "Int32Array", "<u8": "BigUint64Array", "<i8": "BigInt64Array",
+         "<f4": "Float32Array", "<f8": "Float64Array"}
+
+
+@pytest.fixture(scope="session")
+def written(server):
+    """name -> numpy truth; each case written once under the server's /data/<name>/."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = CASES[name](server.data / name)
+        return cache[name]
+    return get
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_read_matches_numpy(shared_page, server, written, name):
+    truth = written(name)
+    result = shared_page.evaluate(READ_JS, {"url": f"{server.url}/data/{name}", "path": "",
+                                            "selections": [s for _, s in SELECTIONS]})
+    tree = result["tree"]
+    assert tree["kind"] == "array" and tree["shape"] == list(truth.shape)
+    for (sel, text), got in zip(SELECTIONS, result["reads"]):
+        want = expected(truth, sel)
+        assert {k: got[k] for k in want} == want, f"{name} [{text}]"
+        assert got["type"] == TYPED[want["dtype"]]
+        assert got["transferredWhole"]

@@ -1,0 +1,144 @@
+// The zarrlite worker (a module Web Worker): loads Pyodide from the site, `loadPackage("zarrlite")`
+// (numpy comes with it through the site's pyodide-lock.json), hands the WASM codecs to Python, and
+// answers the page's requests (see protocol.js). Results leave as one copy out of WASM memory into a
+// fresh ArrayBuffer, which is transferred, never cloned.
+
+let py = null;        // zarrlite.webworker, once ready
+let ready = null;     // Promise of py
+let pyodideRef = null; // the runtime, for modules imported on demand (zarrlite.viewer_api)
+
+self.onmessage = async e => {
+  const msg = e.data;
+  try {
+    if (msg.op === "init") {
+      ready ??= init(msg);
+      await ready;
+      reply(msg.id, { ready: true });
+      return;
+    }
+    await ready;
+    if (!py) throw new Error("zarrlite worker: not initialised");
+    if (msg.op === "open") reply(msg.id, JSON.parse(await py.open_source(msg.source)));
+    else if (msg.op === "read") await read(msg);
+    else if (msg.op === "render") await render(msg);
+    else if (msg.op === "viewer") await viewerCall(msg);
+    else throw new Error(`unknown op ${msg.op}`);
+  } catch (err) {
+    self.postMessage({ id: msg.id, ok: false, error: errorInfo(err) });
+  }
+};
+
+function reply(id, result, transfer = []) {
+  self.postMessage({ id, ok: true, result }, transfer);
+}
+
+const t0 = performance.now();
+function progress(stage, loaded = 0, total = 0) {
+  self.postMessage({ op: "progress", stage, loaded, total, ms: performance.now() - t0 });
+}
+
+/** Python exceptions arrive as PythonError with the whole traceback: keep the exception's own text. */
+function errorInfo(err) {
+  const text = String((err && err.message) || err);
+  if (err && err.type && text.includes("Traceback")) {
+    const lines = text.trimEnd().split("\n");
+    let at = lines.length - 1;
+    const head = new RegExp(`^([\\w.]+\\.)?${err.type}(:|$)`);
+    while (at > 0 && !head.test(lines[at])) at--;
+    const message = lines.slice(at).join("\n").replace(/^[\w.]+: /, "");
+    return { name: err.type, message, traceback: text };
+  }
+  return { name: (err && err.name) || "Error", message: text };
+}
+
+async function init({ baseURL, pyodideURL }) {
+  const t0 = performance.now();
+  const localPyodide = new URL("pyodide/", baseURL).href;
+  const indexURL = pyodideURL ? new URL(pyodideURL, baseURL).href : localPyodide;
+  progress("pyodide", 0, 3);
+  const codecsModule = import(new URL("codecs.js", baseURL).href);
+  // the site's lock: fetched early (it names the wheel when another Pyodide is used)
+  const siteLock = fetch(new URL("pyodide-lock.json", localPyodide)).then(r => r.json());
+  // Fetch the wheels while Pyodide boots: loadPackage then finds them in the HTTP cache.
+  const prefetch = pyodideURL ? null : siteLock.then(lock => Promise.all(
+    ["numpy", "zarrlite"].map(n => fetch(new URL(lock.packages[n].file_name, localPyodide)).then(r => r.arrayBuffer()))))
+    .catch(() => null);
+  const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
+  const options = { indexURL, checkAPIVersion: false };
+  // the site's own lock lists zarrlite; another distribution keeps its own lock
+  if (!pyodideURL) options.lockFileURL = new URL("pyodide-lock.json", localPyodide).href;
+  const pyodide = await loadPyodide(options);
+  progress("packages", 1, 3);
+  const quiet = () => {};
+  if (pyodideURL) {
+    // A full distribution: its numpy (and numcodecs, preferred over the WASM back-end when present).
+    await pyodide.loadPackage(["numpy"], { messageCallback: quiet });
+    try { await pyodide.loadPackage(["numcodecs"], { messageCallback: quiet, errorCallback: quiet }); } catch {}
+    const wheel = (await siteLock).packages.zarrlite.file_name;
+    await pyodide.loadPackage(new URL(wheel, localPyodide).href, { messageCallback: quiet });
+  } else {
+    await prefetch;
+    await pyodide.loadPackage(["zarrlite"], { messageCallback: quiet });
+  }
+  progress("codecs", 2, 3);
+  try {
+    pyodide.registerJsModule("zarrlite_jscodecs", await codecsModule);
+  } catch (err) {
+    console.warn("zarrlite: WASM codecs unavailable:", err);
+  }
+  pyodideRef = pyodide;
+  py = pyodide.pyimport("zarrlite.webworker");
+  py.setup();
+  progress("ready", 3, 3);
+  self.zarrliteStartup = performance.now() - t0;
+  return py;
+}
+
+/** Copy a numpy array's bytes out of WASM memory once; the copy's buffer is ours to transfer. */
+function copyOut(ndarray) {
+  const view = ndarray.getBuffer();
+  try {
+    if (!view.c_contiguous) throw new Error("internal: result is not C-contiguous");
+    return { data: view.data.slice(), shape: view.shape };
+  } finally {
+    view.release();
+  }
+}
+
+async function read({ id, path, selection }) {
+  const res = await py.read(path, selection);
+  try {
+    const arr = res.get(0);
+    const { data, shape } = copyOut(arr);
+    arr.destroy();
+    reply(id, { buffer: data.buffer, shape, dtype: res.get(1), sourceDtype: res.get(2) }, [data.buffer]);
+  } finally {
+    res.destroy();
+  }
+}
+
+async function render({ id, path, selection, options }) {
+  const rgba = await py.render(path, selection, JSON.stringify(options ?? {}));
+  try {
+    const { data, shape } = copyOut(rgba);
+    reply(id, { buffer: data.buffer, height: shape[0], width: shape[1] }, [data.buffer]);
+  } finally {
+    rgba.destroy();
+  }
+}
+
+/** Viewer helpers (zarrlite.viewer_api.call): JSON text back, or (ndarray, meta JSON) as a buffer. */
+let viewerApi = null;
+async function viewerCall({ id, fn, args }) {
+  viewerApi ??= pyodideRef.pyimport("zarrlite.viewer_api");
+  const res = await viewerApi.call(fn, JSON.stringify(args ?? []));
+  if (typeof res === "string") return reply(id, JSON.parse(res));
+  try {
+    const arr = res.get(0);
+    const { data, shape } = copyOut(arr);
+    arr.destroy();
+    reply(id, { ...JSON.parse(res.get(1)), buffer: data.buffer, shape }, [data.buffer]);
+  } finally {
+    res.destroy();
+  }
+}

@@ -1,0 +1,177 @@
+// zarrlite in the browser: the main-thread API. A thin shim over a module Web Worker that runs the
+// Python reader on Pyodide; results come back as transferred buffers, so the page never freezes and
+// nothing is copied twice.
+//
+//   const zl = await Zarrlite.create({ onProgress: p => console.log(p.stage) });
+//   const tree = await zl.open("https://example.org/data.zarr");
+//   const { data, shape, dtype } = await zl.read("raw", "0,:,:");
+//   canvas.getContext("2d").drawImage(await zl.render("raw", "0", { window: "auto" }), 0, 0);
+//   zl.close();
+import { selectionString, typedArray } from "./protocol.js";
+
+/** @typedef {import("./protocol.js").Node} Node */
+/** @typedef {import("./protocol.js").RenderOptions} RenderOptions */
+
+/**
+ * @typedef {object} CreateOptions
+ * @property {string | URL} [baseURL] where zarrlite.js, worker.js and pyodide/ are served (default:
+ *   this module's folder)
+ * @property {(p: {stage: string, loaded: number, total: number, ms: number}) => void} [onProgress]
+ *   start-up stages ("pyodide", "packages", "codecs", "ready"); `ms` since the worker started
+ * @property {string} [pyodideURL] a different Pyodide distribution (folder URL ending in "/", e.g. a
+ *   full one on a CDN or on disk); its own numpy/numcodecs are then used and the zarrlite wheel is
+ *   installed from `baseURL`
+ */
+
+/**
+ * @typedef {object} ReadResult
+ * @property {ArrayBufferView} data the values, C order (a BigInt64Array for int64, Float32Array for
+ *   float16, interleaved re/im floats for complex)
+ * @property {number[]} shape of `data` (complex: the array's shape plus a trailing 2)
+ * @property {string} dtype of `data`, numpy `dtype.str` ("<u2")
+ * @property {string} sourceDtype the array's own dtype (">u2", "<f2", "<c8", ...)
+ */
+
+export class Zarrlite {
+  /** @param {Worker} worker */
+  constructor(worker) {
+    this._worker = worker;
+    this._next = 1;
+    /** @type {Map<number, {resolve: Function, reject: Function}>} */
+    this._pending = new Map();
+    this.onProgress = null;
+    worker.onmessage = e => this._receive(e.data);
+    worker.onerror = e => this._failAll(new Error(`zarrlite worker: ${e.message || "failed to start"}`));
+  }
+
+  /**
+   * Start the worker and load Pyodide, numpy and the zarrlite wheel.
+   * @param {CreateOptions} [options]
+   * @returns {Promise<Zarrlite>}
+   */
+  static async create(options = {}) {
+    const base = new URL(options.baseURL ?? ".", import.meta.url).href;
+    const baseURL = base.endsWith("/") ? base : base + "/";
+    const worker = new Worker(new URL("worker.js", baseURL), { type: "module" });
+    const zl = new Zarrlite(worker);
+    zl.onProgress = options.onProgress ?? null;
+    await zl._call({ op: "init", baseURL, pyodideURL: options.pyodideURL ?? null });
+    return zl;
+  }
+
+  /**
+   * Open a source and return its hierarchy.
+   * @param {string | URL | FileList | File[] | FileSystemDirectoryHandle | File} source a URL, the files
+   *   of a folder (from `<input webkitdirectory>` or a drop; each file's `webkitRelativePath`, or a
+   *   `relativePath` property you set, gives its place), a directory handle, or a `.zip` File
+   * @returns {Promise<Node>}
+   */
+  async open(source) {
+    return this._call({ op: "open", source: toSource(source) });
+  }
+
+  /**
+   * Read a selection of an array.
+   * @param {string} path the array's path inside the opened source ("" for a root array)
+   * @param {string | (number | null | number[])[]} [selection] "0,12,:,100:900:2" or
+   *   [0, 12, null, [100, 900, 2]]; omitted trailing dimensions mean everything
+   * @returns {Promise<ReadResult>}
+   */
+  async read(path, selection) {
+    const r = await this._call({ op: "read", path, selection: selectionString(selection) });
+    return { data: typedArray(r.buffer, r.dtype), shape: r.shape, dtype: r.dtype, sourceDtype: r.sourceDtype };
+  }
+
+  /**
+   * Render a 2-D selection (or channels x 2-D) to RGBA: window/level, colormap, channel composite.
+   * @param {string} path
+   * @param {string | (number | null | number[])[]} selection must leave 2 dimensions (3 with `channels`)
+   * @param {RenderOptions} [options] window [lo, hi] or "auto" (0.1/99.9 percentiles), colormap "gray" |
+   *   "viridis" | "magma" | "inferno" | "#rrggbb", invert; channels: [{index, color, window, visible}]
+   *   composited additively along `channelAxis` (default 0)
+   * @returns {Promise<ImageBitmap | ImageData>} an ImageBitmap where createImageBitmap exists
+   */
+  async render(path, selection, options = {}) {
+    const r = await this._call({ op: "render", path, selection: selectionString(selection), options });
+    const image = new ImageData(new Uint8ClampedArray(r.buffer), r.width, r.height);
+    return typeof createImageBitmap === "function" ? createImageBitmap(image) : image;
+  }
+
+  /**
+   * Call a helper of `zarrlite.viewer_api` in the worker (the viewer page's extras: "describe",
+   * "chunk_map", "evaluate", "colormaps"). Arrays come back as `{data: TypedArray, shape, dtype, ...}`.
+   * @param {string} fn
+   * @param {any[]} [args] JSON-serialisable arguments
+   * @returns {Promise<any>}
+   */
+  async viewer(fn, args = []) {
+    const r = await this._call({ op: "viewer", fn, args });
+    if (r && r.buffer instanceof ArrayBuffer) return { ...r, data: typedArray(r.buffer, r.dtype), buffer: undefined };
+    return r;
+  }
+
+  /** Stop the worker; pending calls fail. */
+  close() {
+    this._worker.terminate();
+    this._failAll(new Error("zarrlite closed"));
+  }
+
+  _call(message) {
+    const id = this._next++;
+    return new Promise((resolve, reject) => {
+      this._pending.set(id, { resolve, reject });
+      this._worker.postMessage({ ...message, id });
+    });
+  }
+
+  _receive(msg) {
+    if (msg.op === "progress") {
+      if (this.onProgress) this.onProgress({ stage: msg.stage, loaded: msg.loaded, total: msg.total, ms: msg.ms });
+      return;
+    }
+    const p = this._pending.get(msg.id);
+    if (!p) return;
+    this._pending.delete(msg.id);
+    if (msg.ok) p.resolve(msg.result);
+    else {
+      const err = new Error(msg.error.message);
+      err.name = msg.error.name || "ZarrliteError";
+      p.reject(err);
+    }
+  }
+
+  _failAll(err) {
+    for (const p of this._pending.values()) p.reject(err);
+    this._pending.clear();
+  }
+}
+
+/** @returns {import("./protocol.js").Source} */
+function toSource(source) {
+  if (typeof source === "string" || source instanceof URL) {
+    return { kind: "url", url: new URL(String(source), location.href).href };
+  }
+  if (typeof FileSystemDirectoryHandle !== "undefined" && source instanceof FileSystemDirectoryHandle) {
+    return { kind: "directory", handle: source };
+  }
+  if (source instanceof File) {
+    return { kind: "zip", file: source };
+  }
+  const files = Array.from(source ?? []);
+  if (files.length && files.every(f => f instanceof File)) {
+    return { kind: "files", files, paths: relativePaths(files) };
+  }
+  throw new TypeError("open(): a URL, a FileList/File[], a FileSystemDirectoryHandle or a .zip File");
+}
+
+/** Paths inside the picked folder: the folder's own name (shared first segment) is dropped. */
+function relativePaths(files) {
+  const paths = files.map(f => (f.relativePath || f.webkitRelativePath || f.name).replace(/^\/+/, ""));
+  const first = paths[0].split("/")[0];
+  if (paths.every(p => p.includes("/") && p.split("/")[0] === first)) {
+    return paths.map(p => p.slice(first.length + 1));
+  }
+  return paths;
+}
+
+export default Zarrlite;
