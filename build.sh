@@ -58,6 +58,7 @@ ensure_venv() {
 build_web() {
   [ -x web/build-web.sh ] || return 0
   PYTHON="$VENV/bin/python" CACHE="$CACHE" bash web/build-web.sh
+  PYTHON="$VENV/bin/python" CACHE="$CACHE" bash web/build-lab.sh
 }
 
 build_all() {

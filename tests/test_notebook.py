@@ -225,3 +225,20 @@ def test_no_sync_runtime_gives_the_async_form(stack, monkeypatch):
     shown = notebook.show(arr)
     assert "await zarrlite.show(...)" in shown._repr_html_() and shown._repr_png_() is None
     assert "await zarrlite.notebook.summary(group)" in notebook.group_html(zarrlite.open(str(root)))
+
+
+def test_show_multiscale_group_composites_its_omero_channels(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "make_sample", Path(__file__).resolve().parents[1] / "web" / "lab" / "make_sample.py")
+    make_sample = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_sample)
+    root = zarrlite.open(make_sample.write(str(tmp_path)))
+    channels = [{"color": "#FF00FF", "window": (100, 3160)}, {"color": "#00FF00", "window": (200, 2300)},
+                {"color": "#FFFFFF", "window": (300, 4100)}]
+    expected = render(make_sample.levels()[0], channels=channels)[..., :3]
+    np.testing.assert_array_equal(decode_png(notebook.show(root)._repr_png_()), expected)
+    thumb = decode_png(png_of(notebook.group_html(root)))           # level 1 (128 px), same colours
+    np.testing.assert_array_equal(thumb, render(make_sample.levels()[1], channels=channels)[..., :3])

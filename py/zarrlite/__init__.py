@@ -9,12 +9,18 @@ from .context import Context
 from .errors import (BudgetError, ChunkError, CodecError, KeyRejectedError, MetadataError, NotFoundError,
                      SelectionError, StoreError, SyncUnavailableError, ZarrliteError)
 from .group import Group
-from .runtime import DEFAULT_MAX_BYTES, run_sync
+from .notebook import show
+from .runtime import DEFAULT_MAX_BYTES, IN_PYODIDE, run_sync
+
+if IN_PYODIDE:
+    from .codecs import browser as _browser
+
+    _browser.install()
 
 __version__ = "0.1.0"
 __all__ = ["open", "open_async", "Array", "Group", "ZarrliteError", "MetadataError", "NotFoundError",
            "CodecError", "ChunkError", "SelectionError", "BudgetError", "StoreError", "KeyRejectedError",
-           "SyncUnavailableError"]
+           "SyncUnavailableError", "show"]
 
 
 async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES, concurrency: int = 16,

@@ -77,6 +77,10 @@ class Array:
         return (f"<zarrlite.Array {self.format} '/{self.path}' shape={self.shape} dtype={self.dtype} "
                 f"chunks={self.chunks}>")
 
+    def _repr_html_(self):
+        from .notebook import array_html
+        return array_html(self)
+
     def chunk_key(self, coords) -> str:
         """The store key of the stored chunk (shard) at grid `coords`."""
         return join_key(self.path, self.meta.chunk_key(tuple(coords)))

@@ -29,6 +29,10 @@ class Group:
     def __repr__(self):
         return f"<zarrlite.Group {self.format} '/{self.path}'>"
 
+    def _repr_html_(self):
+        from .notebook import group_html
+        return group_html(self)
+
     @property
     def multiscale(self):
         """The OME-NGFF or N5 multiscale pyramid this group describes (`zarrlite.ome.Multiscale`), or None."""

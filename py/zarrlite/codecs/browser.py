@@ -46,6 +46,50 @@ class WasmCodec:
         return out.to_bytes()
 
 
+class _LazyModule:
+    """The JS codec module imported on first use from `url` (a kernel without our worker, e.g. JupyterLite)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._module = None
+
+    async def decode(self, name, data, limit):
+        if self._module is None:
+            from pyodide.code import run_js
+            from pyodide.ffi import JsException
+
+            try:
+                self._module = await run_js(f"import({self.url!r})")
+            except JsException as e:
+                raise CodecError(f"{name}: the WASM codecs could not be loaded from {self.url} ({e}); "
+                                 "install numcodecs in this runtime instead") from e
+        return await self._module.decode(name, data, limit)
+
+
+LAZY_NAMES = ("blosc", "zstd", "lz4", "lzma")
+
+
+def register_lazy(url: str) -> list[str]:
+    """Register the WASM codecs the runtime lacks, to be imported from `url` when first needed."""
+    module = _LazyModule(url)
+    have = set(registry.available())
+    added = [n for n in LAZY_NAMES if n not in have]
+    for name in added:
+        registry.register(name, lambda config, _n=name: WasmCodec(_n, module, config))
+    return added
+
+
+def default_codecs_url() -> str:
+    """codecs.js of the zarrlite site this kernel was served from (JupyterLite lives in `<site>/lab/`)."""
+    import js
+    from urllib.parse import urljoin
+
+    here = str(js.location.href)
+    if "/extensions/" in here:  # a JupyterLite kernel worker: <site>/lab/extensions/...
+        return urljoin(here.split("/extensions/", 1)[0] + "/", "../codecs.js")
+    return urljoin(here, "codecs.js")
+
+
 def register(module=None) -> list[str]:
     """Register the WASM codecs the runtime lacks; returns the ids registered."""
     if module is None:
@@ -62,3 +106,8 @@ def register(module=None) -> list[str]:
         registry.register(name, lambda config, _n=name: WasmCodec(_n, module, config))
         added.append(name)
     return added
+
+
+def install() -> list[str]:
+    """At import in Pyodide: the worker's JS module if it registered one, else lazy loading from the site."""
+    return register() or register_lazy(default_codecs_url())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from ..errors import StoreError
+from ..runtime import IN_PYODIDE
 from .base import Store
 from .cache import CachedStore
 from .http import HttpStore
@@ -24,7 +25,11 @@ def store_for(source, *, cache_bytes: int = 256 << 20, **http_options):
             return source
         raise StoreError(f"cannot open {source!r}: expected a path, a URL or a store")
     if source.startswith(("http://", "https://")):
-        store = HttpStore(source, **http_options)
+        if IN_PYODIDE:  # no sockets in the browser: fetch
+            from .browser import FetchStore
+            store = FetchStore(source, **{k: v for k, v in http_options.items() if k in ("concurrency", "retries", "timeout")})
+        else:
+            store = HttpStore(source, **http_options)
         return CachedStore(store, cache_bytes) if cache_bytes else store
     if os.path.isdir(source):
         return LocalStore(source)

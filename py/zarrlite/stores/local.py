@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import asyncio
 import os
 
 from ..errors import StoreError
+from ..runtime import run_cpu
 from .keys import check_key
 
 
@@ -37,10 +37,10 @@ class LocalStore:
         return _read(self._path(key), 0, None)
 
     async def get(self, key):
-        return await asyncio.to_thread(_read, self._path(key), 0, None)
+        return await run_cpu(_read, self._path(key), 0, None)
 
     async def get_range(self, key, start, length):
-        return await asyncio.to_thread(_read, self._path(key), start, length)
+        return await run_cpu(_read, self._path(key), start, length)
 
     async def list(self, prefix=""):
         path = self._path(prefix.strip("/")) if prefix.strip("/") else self.root

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import asyncio
 import threading
 import zipfile
 
 from ..errors import StoreError
+from ..runtime import run_cpu
 from .base import slice_range
 from .keys import check_key
 
@@ -51,10 +51,10 @@ class ZipStore:
         return slice_range(data, start, length)
 
     async def get(self, key):
-        return await asyncio.to_thread(self._read, key, 0, None)
+        return await run_cpu(self._read, key, 0, None)
 
     async def get_range(self, key, start, length):
-        return await asyncio.to_thread(self._read, key, start, length)
+        return await run_cpu(self._read, key, start, length)
 
     async def list(self, prefix=""):
         prefix = prefix.strip("/")
