@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, TypeVar
 
 from .errors import SyncUnavailableError
@@ -17,11 +19,18 @@ T = TypeVar("T")
 DEFAULT_MAX_BYTES = (512 << 20) if IN_PYODIDE else (8 << 30)
 
 
+_pool: ThreadPoolExecutor | None = None
+
+
 async def run_cpu(func: Callable[..., T], *args) -> T:
-    """Run CPU-bound work (decoding, copying) off the event loop where threads exist."""
+    """Run CPU-bound work (reading, decoding, copying) off the event loop where threads exist.
+    One thread per core: decoders release the GIL, and more threads only queue for it again."""
     if IN_PYODIDE:
         return func(*args)
-    return await asyncio.to_thread(func, *args)
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max(2, os.cpu_count() or 2), thread_name_prefix="zarrlite-cpu")
+    return await asyncio.get_running_loop().run_in_executor(_pool, func, *args)
 
 
 _loop: asyncio.AbstractEventLoop | None = None
