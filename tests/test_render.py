@@ -81,3 +81,17 @@ def test_composite_is_additive_and_clipped_and_skips_hidden():
 def test_complex_renders_magnitude_and_bool_renders():
     assert normalize(np.array([[3 + 4j]]), (0, 5)).tolist() == [[255]]
     assert normalize(np.array([[True, False]]), (0, 1)).tolist() == [[255, 0]]
+
+
+@pytest.mark.parametrize("dtype", ["u1", "i1", "u2", "i2"])
+@pytest.mark.parametrize("window", ["auto", "full", (10, 200), (-40, 5), (7, 7), (300, -300)])
+@pytest.mark.parametrize("colormap, invert", [("gray", False), ("viridis", True), ("#ff8000", False)])
+def test_small_integer_planes_render_by_value_table_like_the_per_pixel_path(dtype, window, colormap, invert):
+    info = np.iinfo(dtype)
+    plane = np.random.default_rng(3).integers(info.min, info.max, (300, 400), endpoint=True).astype(dtype)
+    idx = normalize(plane, window, invert)
+    expected = np.empty(idx.shape + (4,), np.uint8)
+    expected[..., :3] = lut(colormap)[idx]
+    expected[..., 3] = 255
+    got = render_plane(plane, window, colormap, invert)  # > 2**16 pixels: the table path
+    assert got.dtype == np.uint8 and np.array_equal(got, expected)

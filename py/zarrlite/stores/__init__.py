@@ -8,12 +8,20 @@ from ..errors import StoreError
 from ..runtime import IN_PYODIDE
 from .base import Store
 from .cache import CachedStore
-from .http import HttpStore
-from .local import LocalStore
 from .memory import MemoryStore
-from .zip import ZipStore
 
 __all__ = ["Store", "CachedStore", "HttpStore", "LocalStore", "MemoryStore", "ZipStore", "store_for"]
+
+# Imported on first use: http.client, zipfile and their dependencies cost the browser worker ~65 ms of
+# start-up, and it never uses these stores (it has stores/browser.py).
+_LAZY = {"HttpStore": ".http", "LocalStore": ".local", "ZipStore": ".zip"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def store_for(source, *, cache_bytes: int = 256 << 20, **http_options):
@@ -29,11 +37,14 @@ def store_for(source, *, cache_bytes: int = 256 << 20, **http_options):
             from .browser import FetchStore
             store = FetchStore(source, **{k: v for k, v in http_options.items() if k in ("concurrency", "retries", "timeout")})
         else:
+            from .http import HttpStore
             store = HttpStore(source, **http_options)
         return CachedStore(store, cache_bytes) if cache_bytes else store
     if os.path.isdir(source):
+        from .local import LocalStore
         return LocalStore(source)
     if os.path.isfile(source) and source.lower().endswith(".zip"):
+        from .zip import ZipStore
         return ZipStore(source)
     if os.path.isfile(source):
         raise StoreError(f"cannot open {source!r}: a file that is not a .zip")

@@ -8,11 +8,13 @@ Only importable in Pyodide (it needs `js` and `pyodide.ffi`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import struct
 import zlib
 
 import js
-from pyodide.ffi import JsException, to_js
+from pyodide.code import run_js
+from pyodide.ffi import JsException
 
 from ..errors import StoreError
 from .base import slice_range
@@ -23,6 +25,30 @@ _TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
 
 def _bytes(array_buffer) -> bytes:
     return js.Uint8Array.new(array_buffer).to_bytes()
+
+
+# One awaited JS call per request (fetch, status, body): every await of a JS promise costs Python an
+# event-loop round trip, and each call into JS its own overhead. The status is returned, not thrown.
+_fetch_js = None
+
+
+def _fetch_bytes(url: str, range_header: str | None, timeout_ms: int):
+    global _fetch_js
+    if _fetch_js is None:
+        _fetch_js = run_js("""(async (url, range, ms) => {
+          const init = { signal: AbortSignal.timeout(ms) };
+          if (range) init.headers = { Range: range };
+          const resp = await fetch(url, init);
+          const ok = resp.status === 200 || resp.status === 206;
+          return [resp.status, resp.statusText, ok ? new Uint8Array(await resp.arrayBuffer()) : null];
+        })""")
+    return _fetch_js(url, range_header, timeout_ms)
+
+
+@functools.lru_cache(maxsize=4096)
+def _quote_segment(segment: str) -> str:
+    # chunk keys repeat the same few segments ("c", "0", "1", ...): one JS call each, not per request
+    return str(js.encodeURIComponent(segment))
 
 
 def _cors_hint(url: str, ranged: bool) -> str:
@@ -53,22 +79,22 @@ class FetchStore:
         if not key:
             return self.url
         base, _, query = self.url.partition("?")
-        quoted = "/".join(js.encodeURIComponent(p) for p in check_key(key).split("/"))
+        quoted = "/".join(map(_quote_segment, check_key(key).split("/")))
         return f"{base}/{quoted}" + (f"?{query}" if query else "")
 
     async def _fetch(self, key: str, start: int, length: int | None) -> bytes | None:
         url = self.key_url(key)
         ranged = not (start == 0 and length is None)
-        headers = {}
+        range_header = None
         if ranged:
             if start < 0:
-                headers["Range"] = f"bytes={start}"
+                range_header = f"bytes={start}"
             elif length is None:
-                headers["Range"] = f"bytes={start}-"
+                range_header = f"bytes={start}-"
             elif length <= 0:
                 return b""
             else:
-                headers["Range"] = f"bytes={start}-{start + length - 1}"
+                range_header = f"bytes={start}-{start + length - 1}"
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.concurrency)
         last = ""
@@ -76,33 +102,27 @@ class FetchStore:
             for attempt in range(self.retries + 1):
                 if attempt:
                     await asyncio.sleep(0.1 * 2 ** (attempt - 1))
-                controller = js.AbortController.new()
-                timer = js.setTimeout(controller.abort.bind(controller), int(self.timeout * 1000))
                 try:
-                    opts = to_js({"headers": headers, "signal": controller.signal},
-                                 dict_converter=js.Object.fromEntries)
-                    resp = await js.fetch(url, opts)
-                    status = resp.status
-                    if status in (404, 403, 410):
-                        return None
-                    if status == 416:
-                        return b""
-                    if status in _TRANSIENT:
-                        last = f"HTTP {status}"
-                        continue
-                    if status not in (200, 206):
-                        raise StoreError(f"GET {url}: HTTP {status} {resp.statusText}")
-                    body = _bytes(await resp.arrayBuffer())
+                    reply = await _fetch_bytes(url, range_header, int(self.timeout * 1000))
                 except JsException as e:
-                    if controller.signal.aborted:
+                    if getattr(e, "name", "") == "TimeoutError" or "TimeoutError" in str(e):
                         last = f"timed out after {self.timeout:g} s"
                         continue
                     if attempt < self.retries and "Failed to fetch" not in str(e):
                         last = str(e)
                         continue
                     raise StoreError(_cors_hint(url, ranged)) from e
-                finally:
-                    js.clearTimeout(timer)
+                status, status_text, data = reply
+                if status in (404, 403, 410):
+                    return None
+                if status == 416:
+                    return b""
+                if status in _TRANSIENT:
+                    last = f"HTTP {status}"
+                    continue
+                if status not in (200, 206):
+                    raise StoreError(f"GET {url}: HTTP {status} {status_text}")
+                body = data.to_bytes()
                 self.requests += 1
                 self.bytes_received += len(body)
                 if status == 200 and ranged:  # the server ignored Range
