@@ -27,3 +27,10 @@ def slice_range(data: bytes, start: int, length: int | None) -> bytes:
         return data[max(len(data) + start, 0):]
     end = len(data) if length is None else start + length
     return data[start:end]
+
+
+def child_names(keys, prefix: str) -> list[str]:
+    """The immediate children of `prefix` among flat keys ("a/b/c" is child "b" of "a")."""
+    prefix = prefix.strip("/")
+    head = prefix + "/" if prefix else ""
+    return sorted({k[len(head):].split("/", 1)[0] for k in keys if k.startswith(head) and len(k) > len(head)})

@@ -17,7 +17,7 @@ from pyodide.code import run_js
 from pyodide.ffi import JsException
 
 from ..errors import StoreError
-from .base import slice_range
+from .base import child_names, slice_range
 from .keys import check_key, join_key
 
 _TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
@@ -155,16 +155,6 @@ async def _read_blob(blob, start: int, length: int | None) -> bytes:
     return _bytes(await blob.slice(start, end).arrayBuffer())
 
 
-def _children(paths, prefix: str) -> list[str]:
-    prefix = prefix.strip("/")
-    head = prefix + "/" if prefix else ""
-    names = set()
-    for p in paths:
-        if p.startswith(head) and len(p) > len(head):
-            names.add(p[len(head):].split("/", 1)[0])
-    return sorted(names)
-
-
 class FileStore:
     """The files of a picked or dropped folder: `files` and `paths` are parallel JS arrays (File objects
     and their paths inside the folder)."""
@@ -183,7 +173,7 @@ class FileStore:
         return None if f is None else await _read_blob(f, start, length)
 
     async def list(self, prefix=""):
-        return _children(self._files, prefix)
+        return child_names(self._files, prefix)
 
     def __repr__(self):
         return f"FileStore({len(self._files)} files)"
@@ -336,7 +326,7 @@ class ZipFileStore:
 
     async def list(self, prefix=""):
         entries = await self._index()
-        return _children(entries, join_key(self._prefix, prefix))
+        return child_names(entries, join_key(self._prefix, prefix))
 
     def __repr__(self):
         return f"ZipFileStore({self._file.name!r})"

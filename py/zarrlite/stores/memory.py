@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .base import slice_range
+from .base import child_names, slice_range
 from .keys import check_key
 
 
@@ -18,10 +18,7 @@ class MemoryStore:
         return None if data is None else slice_range(data, start, length)
 
     async def list(self, prefix=""):
-        prefix = prefix.strip("/")
-        pre = prefix + "/" if prefix else ""
-        names = {k[len(pre):].split("/", 1)[0] for k in self.mapping if k.startswith(pre)}
-        return sorted(n for n in names if n)
+        return child_names(self.mapping, prefix)
 
     def __repr__(self):
         return f"MemoryStore({len(self.mapping)} keys)"

@@ -5,7 +5,7 @@ import zipfile
 
 from ..errors import StoreError
 from ..runtime import run_cpu
-from .base import slice_range
+from .base import child_names, slice_range
 from .keys import check_key
 
 
@@ -57,10 +57,7 @@ class ZipStore:
         return await run_cpu(self._read, key, start, length)
 
     async def list(self, prefix=""):
-        prefix = prefix.strip("/")
-        pre = prefix + "/" if prefix else ""
-        names = {k[len(pre):].split("/", 1)[0] for k in self._entries if k.startswith(pre)}
-        return sorted(n for n in names if n)
+        return child_names(self._entries, prefix)
 
     def __repr__(self):
         return f"ZipStore({self._zip.filename!r})"
