@@ -106,7 +106,9 @@ def serve_viewer(source: str | None, port: int = 0, open_browser: bool = True) -
         print("zarrlite view: the viewer is not built (run ./build.sh, or set ZARRLITE_DIST)", file=sys.stderr)
         return 2
     mounts, query = {}, ""
-    if source and source.startswith(("http://", "https://")):
+    if not source and os.path.isdir(os.path.join(root, "sample", "cells.ome.zarr")):
+        query = "?source=" + urllib.parse.quote("../sample/cells.ome.zarr", safe="")
+    elif source and source.startswith(("http://", "https://")):
         query = "?source=" + urllib.parse.quote(source, safe="")
     elif source:
         name = os.path.basename(os.path.abspath(source).rstrip("/"))

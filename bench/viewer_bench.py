@@ -1,0 +1,200 @@
+"""The viewer page in headless Chromium: time to first image (cold and warm HTTP cache), frames per
+second while panning over cached tiles of a 2048² view, and time to refine after a zoom — on the bundled
+sample and on a 4 GiB-equivalent sparse OME-Zarr 0.4 pyramid (Zarr v2, mostly unwritten chunks).
+
+    .venv/bin/python bench/viewer_bench.py [--out bench/results]
+
+Needs web/dist/ built (./build.sh). The sparse pyramid is written once into bench/data/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from server import start_server  # noqa: E402
+
+DIST = ROOT / "web" / "dist"
+DATA = ROOT / "bench" / "data"
+SPARSE = DATA / "sparse-4gib.ome.zarr"
+SPARSE_SHAPE = (32768, 65536)          # uint16: 4 GiB at level 0
+SPARSE_REGION = (14336, 30720, 4096)   # y0, x0, size of the written square at level 0
+IDLE = "window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
+STAGE = 2048                           # the view: 2048 x 2048 CSS pixels
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def pattern(y, x):
+    """Deterministic structure evaluated at level-0 coordinates: rings, a gradient and texture."""
+    r = np.hypot(y - 16384.0, x - 32768.0)
+    return (20000 + 12000 * np.sin(r / 90.0) + 6000 * np.cos(x / 37.0) * np.sin(y / 53.0) + 0.5 * (x - 30720)).clip(0, 65535)
+
+
+def write_sparse():
+    stamp = SPARSE / ".done"
+    if stamp.exists():
+        return
+    import zarr
+    from numcodecs import Blosc
+
+    shutil.rmtree(SPARSE, ignore_errors=True)
+    g = zarr.open_group(str(SPARSE), mode="w", zarr_format=2)
+    y0, x0, n = SPARSE_REGION
+    datasets, k = [], 0
+    H, W = SPARSE_SHAPE
+    while max(H, W) >= 512:
+        f = 2 ** k
+        a = g.create_array(str(k), shape=(H, W), dtype="<u2", chunks=(512, 512), fill_value=0,
+                           compressors=Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE))
+        ys, xs = y0 // f, x0 // f
+        m = max(n // f, 1)
+        yy, xx = np.meshgrid(np.arange(ys, ys + m) * f, np.arange(xs, xs + m) * f, indexing="ij")
+        a[ys:ys + m, xs:xs + m] = pattern(yy, xx).astype("<u2")
+        datasets.append({"path": str(k), "coordinateTransformations": [{"type": "scale", "scale": [0.2 * f, 0.2 * f]}]})
+        H, W, k = math.ceil(H / 2), math.ceil(W / 2), k + 1
+    g.attrs["multiscales"] = [{"version": "0.4", "name": "sparse 4 GiB", "axes": [
+        {"name": "y", "type": "space", "unit": "micrometer"}, {"name": "x", "type": "space", "unit": "micrometer"}],
+        "datasets": datasets}]
+    zarr.consolidate_metadata(str(SPARSE))
+    stamp.write_text("1")
+
+
+def wait_idle(page, timeout=120_000):
+    page.wait_for_function(IDLE, timeout=timeout)
+    page.wait_for_timeout(50)
+    page.wait_for_function(IDLE, timeout=timeout)
+
+
+def first_image(page, url):
+    t = time.perf_counter()
+    page.goto(url)
+    wait_idle(page)
+    wall = time.perf_counter() - t
+    tm = page.evaluate("window.viewer.timings")
+    return {"wall_s": round(wall, 3), "runtime_s": round(tm["runtime"] / 1000, 3),
+            "first_image_s": round(tm["firstImage"] / 1000, 3)}
+
+
+PAN_JS = """async ({seconds, dx, dy}) => {
+  const v = window.viewer.viewport, app = window.viewer;
+  const loads = app.loader.loads;
+  app.drawMs.length = 0;
+  let frames = 0, dir = 1;
+  const t0 = performance.now();
+  await new Promise(done => {
+    const step = () => {
+      v.panBy(dir * dx, dir * dy);
+      frames++;
+      if (frames % 40 === 0) dir = -dir;       // back and forth over the same (cached) area
+      if (performance.now() - t0 < seconds * 1000) requestAnimationFrame(step); else done();
+    };
+    requestAnimationFrame(step);
+  });
+  const secs = (performance.now() - t0) / 1000;
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const ms = [...app.drawMs].sort((a, b) => a - b);
+  return {fps: frames / secs, draw_ms_median: ms[ms.length >> 1], draw_ms_p95: ms[Math.floor(ms.length * 0.95)],
+          new_loads: app.loader.loads - loads};
+}"""
+
+RAF_JS = """() => new Promise(done => {     // the browser's own frame rate here (headless, no GPU)
+  let n = 0; const t0 = performance.now();
+  const f = () => { n++; if (performance.now() - t0 < 1000) requestAnimationFrame(f); else done(n / ((performance.now() - t0) / 1000)); };
+  requestAnimationFrame(f);
+})"""
+
+CANVAS_JS = """() => new Promise(done => {  // ceiling for any 2-D canvas viewer here: one full-view blit per frame
+  const c = document.getElementById("canvas"), g = c.getContext("2d");
+  const src = document.createElement("canvas"); src.width = c.width; src.height = c.height;
+  src.getContext("2d").fillRect(0, 0, 10, 10);
+  let n = 0; const t0 = performance.now();
+  const f = () => { n++; g.drawImage(src, (n % 7), 0); if (performance.now() - t0 < 1000) requestAnimationFrame(f); else done(n / ((performance.now() - t0) / 1000)); };
+  requestAnimationFrame(f);
+})"""
+
+ZOOM_JS = """async factor => {
+  const app = window.viewer, v = app.viewport;
+  const t0 = performance.now();
+  v.zoomAt(factor);
+  await new Promise(r => requestAnimationFrame(r));
+  while (!(app.idle())) await new Promise(r => setTimeout(r, 5));
+  return performance.now() - t0;
+}"""
+
+
+def bench_dataset(browser, srv, query, label, zoom_to, refine_points):
+    out = {"dataset": label}
+    ctx = browser.new_context(viewport={"width": STAGE + 590, "height": STAGE + 40})
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+    out["cold"] = first_image(page, f"{srv.url}/viewer/{query}")
+    out["warm"] = first_image(page, f"{srv.url}/viewer/{query}")      # same context: HTTP cache
+    stage = page.evaluate("[window.viewer.viewport.width, window.viewer.viewport.height]")
+    out["view_px"] = stage
+    # refine: from a view at half the zoom (the next coarser level) zoom x2 onto places not yet seen
+    refine = []
+    for i, (px, py) in enumerate(refine_points):
+        page.evaluate(f"() => {{ const v = window.viewer.viewport; v.zoom = {zoom_to / 2}; v.cx = {px}; v.cy = {py}; v.onChange(); }}")
+        wait_idle(page)
+        refine.append(page.evaluate(ZOOM_JS, 2.0))
+    out["refine_after_zoom_ms"] = [round(r) for r in refine]
+    # load the view at a zoom, then pan over it (tiles cached after the first pass)
+    page.evaluate(f"() => {{ const v = window.viewer.viewport; v.zoom = {zoom_to}; v.onChange(); }}")
+    wait_idle(page)
+    page.evaluate(PAN_JS, {"seconds": 1.0, "dx": 6, "dy": 3})         # warm-up pass loads the margins
+    wait_idle(page)
+    out["pan"] = {k: round(v, 2) for k, v in page.evaluate(PAN_JS, {"seconds": 3.0, "dx": 6, "dy": 3}).items()}
+    out["raf_ceiling_fps"] = round(page.evaluate(RAF_JS), 1)
+    out["blit_ceiling_fps"] = round(page.evaluate(CANVAS_JS), 1)
+    out["tiles_cached"] = page.evaluate("[...window.viewer.loader.entries.values()].filter(e => e.state === 'ready').length")
+    ctx.close()
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = ap.parse_args()
+    if not (DIST / "viewer" / "index.html").exists():
+        sys.exit("web/dist/viewer is not built: run ./build.sh")
+    t = time.perf_counter()
+    write_sparse()
+    print(f"sparse pyramid ready in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    from playwright.sync_api import sync_playwright
+
+    srv = start_server(DIST, DATA, cache="max-age=3600")
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    results = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        results.append(bench_dataset(browser, srv, "?source=../sample/cells.ome.zarr", "sample cells.ome.zarr (512², 2 ch)", 4.0,
+                                     [(128, 128), (384, 128), (256, 384)]))
+        results.append(bench_dataset(browser, srv, f"?source=/data/{SPARSE.name}&zoom=0.5&x=32768&y=16384",
+                                     "sparse 4 GiB OME-Zarr 0.4 (32768×65536 u2)", 1.0,
+                                     [(31744, 15360), (33792, 17408), (31744, 17408)]))
+        browser.close()
+    srv.httpd.shutdown()
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "viewer_bench.json").write_text(json.dumps(results, indent=1))
+    print("| dataset | cold: runtime / first image | warm: first image | pan fps (draw ms median/p95) | browser ceiling: rAF / one full-view blit | new reads while panning | refine after zoom x2 (new tiles) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['dataset']} | {r['cold']['runtime_s']:.2f} s / {r['cold']['first_image_s']:.2f} s | "
+              f"{r['warm']['first_image_s']:.2f} s | {r['pan']['fps']:.0f} ({r['pan']['draw_ms_median']:.2f}/{r['pan']['draw_ms_p95']:.2f}) | "
+              f"{r['raf_ceiling_fps']:.0f} / {r['blit_ceiling_fps']:.0f} fps | {int(r['pan']['new_loads'])} | {', '.join(f'{m} ms' for m in r['refine_after_zoom_ms'])} |")
+
+
+if __name__ == "__main__":
+    main()

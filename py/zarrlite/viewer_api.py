@@ -1,0 +1,262 @@
+"""What the viewer page (web/viewer/) asks of Python beyond read/render: a node's description for the
+page (dimension names, multiscale pyramid), the chunk map of a plane (which chunks and shards are
+stored, and how large), an expression over a plane, and the colormap tables.
+
+The worker calls `call(name, args_json)`; answers are JSON text, or `(ndarray, meta_json)` for arrays
+(the worker copies the array out once and transfers it). The `*_of` functions take node objects and work
+in CPython as well, which is where they are unit-tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import builtins
+import json
+import math
+import os
+
+import numpy as np
+
+from .errors import ZarrliteError
+from .ome import multiscale_from_attrs
+from .render import _LUT_DATA
+
+MAX_CELLS = 4096        # chunks (or inner chunks) described by one chunk map
+SIZE_CONCURRENCY = 16   # stored-size look-ups in flight
+
+
+async def call(name: str, args_json: str):
+    """Entry point for web/worker.js: `name` is one of the public functions below."""
+    fn = _CALLS.get(name)
+    if fn is None:
+        raise ZarrliteError(f"viewer_api: no function {name!r} (one of {', '.join(sorted(_CALLS))})")
+    return await fn(*json.loads(args_json or "[]"))
+
+
+# -- node descriptions ------------------------------------------------------------------------------
+async def describe(path: str) -> str:
+    """JSON: dimension names, the multiscale pyramid of a group (OME-NGFF or N5), the chunk grid."""
+    from .webworker import _describe  # the tree entry, for nodes the listing did not reach
+
+    node = await _node(path)
+    info = describe_of(node)
+    if info["kind"] == "array":
+        info["node"] = await _describe(node, node.path, [0])
+    return json.dumps(info, allow_nan=False, default=str)
+
+
+def describe_of(node) -> dict:
+    info = {"path": node.path, "format": node.format}
+    if hasattr(node, "shape"):
+        meta = node.meta
+        info.update(kind="array", dimension_names=_names(meta.dimension_names), grid=list(meta.grid),
+                    stored_chunks=list(meta.chunks), nbytes=int(node.nbytes))
+    else:
+        info["kind"] = "group"
+        try:
+            ms = multiscale_from_attrs(node.attrs)
+        except ZarrliteError as e:
+            info["multiscale_error"] = str(e)
+            ms = None
+        info["multiscale"] = ms.as_dict() if ms is not None else None
+    return info
+
+
+def _names(names):
+    return None if names is None else [None if n is None else str(n) for n in names]
+
+
+# -- chunk map --------------------------------------------------------------------------------------
+async def chunk_map(path: str, plane: list, region: list | None = None) -> str:
+    """JSON chunk map of one 2-D plane of an array; see `chunk_map_of`."""
+    return json.dumps(await chunk_map_of(await _node(path), plane, region), allow_nan=False)
+
+
+async def chunk_map_of(arr, plane: list, region: list | None = None) -> dict:
+    """Which chunks of a plane are stored, and their stored sizes in bytes.
+
+    `plane`: one entry per dimension, an index for the fixed dimensions and None for the two displayed
+    ones (rows, then columns). `region`: [y0, y1, x0, x1] in array pixels (default: everything).
+
+    Returns `{dims, chunk, shard, cells: [[row, col, nbytes], ...], shards: [[row, col, nbytes], ...],
+    rawChunkBytes, truncated}` with grid coordinates in chunks (inner chunks when sharded) and shards;
+    `nbytes` is None for a chunk that is not stored (it reads as the fill value)."""
+    shape, ndim = arr.shape, arr.ndim
+    if len(plane) != ndim or sum(p is None for p in plane) != 2:
+        raise ZarrliteError(f"chunk map: plane {plane} must give an index for all but two of {ndim} dimensions")
+    dy, dx = [i for i, p in enumerate(plane) if p is None]
+    y0, y1, x0, x1 = region if region else (0, shape[dy], 0, shape[dx])
+    y0, x0 = max(int(y0), 0), max(int(x0), 0)
+    y1, x1 = min(int(y1), shape[dy]), min(int(x1), shape[dx])
+    chunks = tuple(arr.chunks)
+    shards = arr.shards
+    stored = tuple(arr.meta.chunks)      # the unit of storage: the shard when sharded
+    raw = math.prod(chunks) * arr.dtype.itemsize
+    out = {"dims": [dy, dx], "chunk": [chunks[dy], chunks[dx]],
+           "shard": None if shards is None else [shards[dy], shards[dx]],
+           "rawChunkBytes": raw, "cells": [], "shards": [], "truncated": False}
+    if y1 <= y0 or x1 <= x0:
+        return out
+
+    def span(lo, hi, size):
+        return range(lo // size, (hi - 1) // size + 1)
+
+    rows, cols = span(y0, y1, stored[dy]), span(x0, x1, stored[dx])
+    fixed = {d: int(p) // stored[d] for d, p in enumerate(plane) if p is not None}
+    inner_per = (stored[dy] // chunks[dy]) * (stored[dx] // chunks[dx])
+    if len(rows) * len(cols) * inner_per > MAX_CELLS:
+        out["truncated"] = True
+        return out
+
+    def key_of(r, c):
+        coords = [fixed.get(d, 0) for d in range(ndim)]
+        coords[dy], coords[dx] = r, c
+        return tuple(coords), arr.chunk_key(coords)
+
+    keys = [(r, c) + key_of(r, c) for r in rows for c in cols]
+    sizes = await _bounded_gather([stored_size(arr._ctx.store, k) for *_, k in keys])
+    if shards is None:
+        out["cells"] = [[r, c, n] for (r, c, _, _), n in zip(keys, sizes)]
+        return out
+    out["shards"] = [[r, c, n] for (r, c, _, _), n in zip(keys, sizes)]
+    sharding = arr.meta.pipeline.array_bytes
+    grid = sharding.grid(stored)
+    inner_fixed = {d: (int(p) % stored[d]) // chunks[d] for d, p in enumerate(plane) if p is not None}
+    uniform = arr._sharding is not None   # inner chunks readable with ranges: the index is at hand
+
+    async def inner_cells(r, c, coords, n):
+        gy, gx = grid[dy], grid[dx]
+        cells = []
+        index = await arr._shard_index(coords, grid) if (n is not None and uniform) else None
+        for iy in range(gy):
+            for ix in range(gx):
+                row, col = r * gy + iy, c * gx + ix
+                if row * chunks[dy] >= shape[dy] or col * chunks[dx] >= shape[dx]:
+                    continue
+                if n is None:
+                    size = None
+                elif index is None:
+                    size = -1            # stored, size unknown (codecs around the shard)
+                else:
+                    at = [inner_fixed.get(d, 0) for d in range(ndim)]
+                    at[dy], at[dx] = iy, ix
+                    where = sharding.locate(index, tuple(at))
+                    size = None if where is None else where[1]
+                cells.append([row, col, size])
+        return cells
+
+    groups = await asyncio.gather(*(inner_cells(r, c, coords, n) for (r, c, coords, _), n in zip(keys, sizes)))
+    out["cells"] = [cell for g in groups for cell in g]
+    return out
+
+
+async def _bounded_gather(coros):
+    sem = asyncio.Semaphore(SIZE_CONCURRENCY)
+
+    async def one(coro):
+        async with sem:
+            return await coro
+
+    return await asyncio.gather(*(one(c) for c in coros))
+
+
+async def stored_size(store, key: str) -> int | None:
+    """Stored size of `key` in bytes, or None when missing, reading as little as each store allows:
+    the size of a File, a zip entry, a local file, an HTTP HEAD; else the value itself."""
+    inner = getattr(store, "store", store)            # CachedStore wraps the real store
+    size = getattr(inner, "size", None)
+    if callable(size):
+        return await size(key)
+    files = getattr(inner, "_files", None)            # browser FileStore: File objects by path
+    if isinstance(files, dict):
+        f = files.get(key)
+        return None if f is None else int(f.size)
+    if hasattr(inner, "_index") and hasattr(inner, "_prefix"):   # browser ZipFileStore
+        from .stores.keys import join_key
+
+        entry = (await inner._index()).get(join_key(inner._prefix, key))
+        return None if entry is None else int(entry[1])
+    if hasattr(inner, "_file") and hasattr(inner, "_dirs"):      # browser DirectoryHandleStore
+        f = await inner._file(key)
+        return None if f is None else int(f.size)
+    if hasattr(inner, "root") and hasattr(inner, "_path"):       # LocalStore
+        try:
+            return os.path.getsize(inner._path(key))
+        except OSError:
+            return None
+    if hasattr(inner, "key_url"):                                 # browser FetchStore
+        n = await _head_size(inner.key_url(key))
+        if n != "unknown":
+            return n
+    data = await store.get(key)
+    return None if data is None else len(data)
+
+
+async def _head_size(url: str):
+    import js  # Pyodide only
+    from pyodide.ffi import JsException, to_js
+
+    try:
+        resp = await js.fetch(url, to_js({"method": "HEAD"}, dict_converter=js.Object.fromEntries))
+    except JsException:
+        return "unknown"
+    if resp.status in (404, 403, 410):
+        return None
+    length = resp.headers.get("Content-Length")
+    return int(length) if resp.ok and length else "unknown"
+
+
+# -- expressions --------------------------------------------------------------------------------------
+def evaluate_expression(expr: str, x: np.ndarray) -> np.ndarray:
+    """`expr` over the plane `x` with numpy as `np` in scope; the result must be a 2-D numeric plane.
+
+    Not a sandbox, and not meant as one: it is the user's own expression, run in the user's own page on
+    data the user opened (the full builtins are there, so `x.mean()` and `float(...)` just work)."""
+    try:
+        code = compile(expr, "<expression>", "eval")
+    except SyntaxError as e:
+        raise ZarrliteError(f"expression {expr!r}: {e.msg} (column {e.offset})") from None
+    try:
+        result = eval(code, {"__builtins__": builtins, "np": np, "numpy": np}, {"x": x})
+    except ZarrliteError:
+        raise
+    except Exception as e:  # the user's code: any exception is theirs, reported with its type
+        raise ZarrliteError(f"expression {expr!r}: {type(e).__name__}: {e}") from None
+    result = np.asarray(result)
+    if result.ndim != 2:
+        raise ZarrliteError(f"expression {expr!r} gave shape {result.shape}: a 2-D plane is needed "
+                            f"(x is the plane, shape {x.shape})")
+    if result.dtype.kind == "c":
+        result = np.abs(result)
+    if result.dtype.kind not in "biuf":
+        raise ZarrliteError(f"expression {expr!r} gave dtype {result.dtype}: numbers or booleans are needed")
+    if result.dtype.kind == "f" and result.dtype.itemsize == 2:
+        result = result.astype(np.float32)
+    return result
+
+
+async def evaluate(path: str, selection: str, expr: str):
+    """(plane ready for transfer, meta JSON) of `expr` over `arr[selection]`."""
+    from .indexing import parse_selection
+    from .webworker import to_transferable
+
+    arr = await _node(path)
+    x = np.asarray(await arr.get(parse_selection(selection)))
+    out = to_transferable(evaluate_expression(expr, x))
+    return out, json.dumps({"dtype": out.dtype.str, "sourceShape": list(x.shape)})
+
+
+# -- colormaps ----------------------------------------------------------------------------------------
+async def colormaps() -> str:
+    """JSON {name: [r, g, b, r, g, b, ...]} of the 256-entry tables of render.py (gray is implicit)."""
+    return json.dumps({name: list(base64.b64decode("".join(data))) for name, data in _LUT_DATA.items()})
+
+
+async def _node(path: str):
+    from .webworker import _node as node  # the worker's open source (Pyodide)
+
+    return await node(path)
+
+
+_CALLS = {"describe": describe, "chunk_map": chunk_map, "evaluate": evaluate, "colormaps": colormaps}

@@ -1,0 +1,91 @@
+// The chunk map overlay: the chunk and shard grid of the plane on screen, which chunks are stored
+// (not stored = read as the fill value), and how large each is stored — from viewer_api.chunk_map.
+
+import { esc, formatBytes } from "./panels.js";
+
+/**
+ * Paint the overlay and return the statistics panel's HTML (null while no answer is at hand).
+ * @param {CanvasRenderingContext2D} g the overlay, in CSS pixels
+ * @param {import("./viewport.js").Viewport} viewport
+ * @param {{lv: number, path: string, fy: number, fx: number, H: number, W: number,
+ *   region: number[], chunk: number[], shard: number[] | null, res: any}} m the level's geometry (level
+ *   pixels, factors to level 0), the visible region [y0, y1, x0, x1] and viewer_api.chunk_map's answer
+ * @returns {string | null}
+ */
+export function paintChunkMap(g, viewport, m) {
+  const { fy, fx, H, W, region, res } = m;
+  let html = null;
+  if (res && !res.truncated) {
+    const [rch, rcw] = res.chunk;
+    const raw = res.rawChunkBytes;
+    const toS = (x, y) => viewport.toScreen(x * fx, y * fy);
+    for (const [row, col, n] of res.cells) {
+      const [x0, y0] = toS(col * rcw, row * rch), [x1, y1] = toS(Math.min((col + 1) * rcw, W), Math.min((row + 1) * rch, H));
+      if (x1 < 0 || y1 < 0 || x0 > viewport.width || y0 > viewport.height) continue;
+      if (n === null) {
+        g.fillStyle = "rgba(120,120,120,0.25)";
+        g.fillRect(x0, y0, x1 - x0, y1 - y0);
+        hatch(g, x0, y0, x1 - x0, y1 - y0);
+      } else if (n >= 0) {
+        const t = Math.max(0, Math.min(1, Math.log2(raw / Math.max(1, n)) / 5));  // x1 .. x32 compression
+        g.fillStyle = `hsla(${20 + 180 * t}, 85%, 55%, 0.13)`;
+        g.fillRect(x0, y0, x1 - x0, y1 - y0);
+      }
+      if (x1 - x0 >= 58 && y1 - y0 >= 30) {
+        g.font = "11px ui-monospace, monospace";
+        g.fillStyle = "#fff";
+        g.shadowColor = "#000"; g.shadowBlur = 3;
+        const lx = Math.max(x0, 0) + 4, ly = Math.max(y0, 0) + 13;     // keep the label on screen
+        g.fillText(n === null ? "not stored" : n < 0 ? "stored" : formatBytes(n), lx, ly);
+        if (n > 0) g.fillText(`×${(raw / n).toFixed(1)}`, lx, ly + 13);
+        g.shadowBlur = 0;
+      }
+    }
+    html = stats(m, res, region, rch, rcw, raw);
+  } else if (res?.truncated) {
+    html = "Too many chunks in view to look up each: zoom in to see which are stored and their sizes.";
+  }
+  gridLines(g, viewport, m.chunk, "rgba(79,210,255,0.55)", 1, H, W, fx, fy);
+  if (m.shard) gridLines(g, viewport, m.shard, "rgba(255,210,77,0.9)", 2, H, W, fx, fy);
+  return html;
+}
+
+/** The panel: counts and sizes of the chunks on screen (the answer covers a margin around the view). */
+function stats(m, res, region, rch, rcw, raw) {
+  const onScreen = res.cells.filter(([row, col]) => (col + 1) * rcw > region[2] && col * rcw < region[3] &&
+    (row + 1) * rch > region[0] && row * rch < region[1]);
+  const missing = onScreen.filter(c => c[2] === null).length;
+  const sizes = onScreen.map(c => c[2]).filter(n => n !== null && n >= 0).sort((a, b) => a - b);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  return `<table>` +
+    `<tr><td>level</td><td>${m.lv} (<code>${esc(m.path)}</code>)</td></tr>` +
+    `<tr><td>chunk</td><td>${res.chunk.join(" × ")} px${res.shard ? `, shard ${res.shard.join(" × ")}` : ""}</td></tr>` +
+    `<tr><td>in view</td><td>${onScreen.length} chunks, ${missing} not stored</td></tr>` +
+    (sizes.length ? `<tr><td>stored</td><td>${formatBytes(total)}, median ${formatBytes(sizes[sizes.length >> 1])} (×${(raw * sizes.length / Math.max(1, total)).toFixed(1)})</td></tr>` : "") +
+    `</table><div class="legend"><span style="color:#4fd2ff">chunk</span>${m.shard ? '<span style="color:#ffd24d">shard</span>' : ""}` +
+    `<span style="color:#999">not stored (fill value)</span></div><div class="dim">×: compression ratio of the chunk (raw / stored)</div>`;
+}
+
+function hatch(g, x, y, w, h) {
+  g.save();
+  g.beginPath(); g.rect(x, y, w, h); g.clip();
+  g.strokeStyle = "rgba(200,200,200,0.35)"; g.lineWidth = 1;
+  g.beginPath();
+  for (let k = -h; k < w; k += 10) { g.moveTo(x + k, y + h); g.lineTo(x + k + h, y); }
+  g.stroke();
+  g.restore();
+}
+
+/** Grid lines every [ch, cw] level pixels over the visible part of the plane (none when too dense). */
+function gridLines(g, viewport, [ch, cw], color, width, H, W, fx, fy) {
+  const r = viewport.worldRect();
+  if (cw * fx * viewport.zoom < 4 || ch * fy * viewport.zoom < 4) return;
+  g.strokeStyle = color; g.lineWidth = width;
+  g.beginPath();
+  const c0 = Math.max(0, Math.floor(r.x0 / fx / cw)), c1 = Math.min(Math.ceil(W / cw), Math.ceil(r.x1 / fx / cw));
+  const r0 = Math.max(0, Math.floor(r.y0 / fy / ch)), r1 = Math.min(Math.ceil(H / ch), Math.ceil(r.y1 / fy / ch));
+  const [left, top] = viewport.toScreen(0, 0), [right, bottom] = viewport.toScreen(W * fx, H * fy);
+  for (let c = c0; c <= c1; c++) { const [x] = viewport.toScreen(Math.min(c * cw, W) * fx, 0); g.moveTo(x, top); g.lineTo(x, bottom); }
+  for (let q = r0; q <= r1; q++) { const [, y] = viewport.toScreen(0, Math.min(q * ch, H) * fy); g.moveTo(left, y); g.lineTo(right, y); }
+  g.stroke();
+}
