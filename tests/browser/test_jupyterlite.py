@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import zarr
 
 from zarrlite.render import render
 
@@ -181,6 +182,14 @@ def test_example_notebook_runs_offline(lab_page, server, sample, tmp_path):
 
     # the file browser's copy (DriveFS, a local path) reads the same
     assert "local copy equals the served one: True" in text_of(cell(cells, 'open_async("data/sample.zarr")'))
+    # the viewer's sample: sharded zstd chunks decoded by the WASM codecs the kernel loads on first use
+    sample_root = ROOT / "web" / "dist" / "sample" / "cells.ome.zarr"
+    coarsest = zarr.open_group(sample_root, mode="r")
+    level = coarsest[json.loads((sample_root / "zarr.json").read_text())["attributes"]["ome"]["multiscales"][0]
+                     ["datasets"][-1]["path"]]
+    truth = np.asarray(level[0, 4])
+    assert (f"bundled sample {level.shape} plane (0, 4) sum {int(truth.sum())}"
+            in text_of(cell(cells, "cells.multiscale.levels[-1]")))
 
     # the images are really there for the eye: decoded by the browser
     sizes = page.evaluate("""() => [...document.querySelectorAll('.jp-OutputArea-output img.zarrlite-image')]
