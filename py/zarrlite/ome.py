@@ -102,7 +102,8 @@ def _transforms(transforms, ndim):
     for t in transforms or []:
         if not isinstance(t, dict):
             continue
-        values = t.get(t.get("type"))
+        kind = t.get("type")
+        values = t.get(kind) if isinstance(kind, str) else None
         if isinstance(values, list) and len(values) == ndim and all(isinstance(v, (int, float)) for v in values):
             if t["type"] == "scale":
                 scale = tuple(float(v) for v in values)
@@ -137,13 +138,20 @@ def _n5_group(attrs: dict) -> Multiscale | None:
     unit = None
     base = (1.0,) * ndim
     if isinstance(res, dict) and isinstance(res.get("dimensions"), list) and len(res["dimensions"]) == ndim:
-        base, unit = tuple(float(v) for v in res["dimensions"]), res.get("unit")
+        base, unit = _numbers(res["dimensions"], "N5 pixelResolution.dimensions"), res.get("unit")
     elif isinstance(attrs.get("resolution"), list) and len(attrs["resolution"]) == ndim:
-        base = tuple(float(v) for v in attrs["resolution"])
+        base = _numbers(attrs["resolution"], "N5 resolution")
     names = attrs.get("axes") if isinstance(attrs.get("axes"), list) and len(attrs["axes"]) == ndim \
         else ["x", "y", "z", "c", "t"][:ndim]
     axes = tuple(Axis(str(n), _AXIS_TYPES.get(str(n)), unit if _AXIS_TYPES.get(str(n)) == "space" else None)
                  for n in reversed(names))
-    levels = tuple(Level(f"s{i}", tuple(b * float(f) for b, f in zip(reversed(base), reversed(factors))))
+    levels = tuple(Level(f"s{i}", tuple(b * f for b, f in zip(reversed(base),
+                                                               reversed(_numbers(factors, "N5 scales")))))
                    for i, factors in enumerate(scales))
     return Multiscale(axes, levels, attrs.get("name"), "n5")
+
+
+def _numbers(values, what: str) -> tuple[float, ...]:
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise MetadataError(f"{what} must be a list of numbers, got {values!r}")
+    return tuple(float(v) for v in values)

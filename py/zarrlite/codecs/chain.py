@@ -65,7 +65,9 @@ def _v3_codec(entry, where: str):
         return compressor("zstd", conf)
     if name == "blosc":
         shuffle = conf.get("shuffle", 0)
-        return compressor("blosc", {**conf, "shuffle": _BLOSC_SHUFFLE.get(shuffle, shuffle)})
+        if isinstance(shuffle, str):
+            shuffle = _BLOSC_SHUFFLE.get(shuffle, shuffle)
+        return compressor("blosc", {**conf, "shuffle": shuffle})
     if name.startswith("numcodecs."):
         return numcodecs_codec({**conf, "id": name[len("numcodecs."):]}, where)
     return compressor(name, conf)  # unknown names fail here with the codec named
@@ -114,7 +116,9 @@ def _transpose_order(order, ndim, where):
         return tuple(range(ndim))
     if order == "F":
         return tuple(reversed(range(ndim)))
-    if not isinstance(order, list) or len(order) != ndim or sorted(order) != list(range(ndim)):
+    if (not isinstance(order, list) or len(order) != ndim
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in order)
+            or sorted(order) != list(range(ndim))):
         raise MetadataError(f"{where}: transpose order {order!r} is not a permutation of {ndim} dimensions")
     return tuple(order)
 
@@ -129,6 +133,8 @@ def v2_pipeline(dtype_str_order: str, order: str, ndim: int, filters, compressor
             raise MetadataError(f"{where}: filter {f.get('id')!r} is not a filter")
         aa.append(codec)
     bb = () if compressor_conf is None else (numcodecs_codec(compressor_conf, f"{where} compressor"),)
+    if bb and isinstance(bb[0], ArrayArrayCodec):
+        raise MetadataError(f"{where}: compressor {compressor_conf['id']!r} is a filter, not a compressor")
     return Pipeline(tuple(aa), BytesCodec(None), bb)
 
 

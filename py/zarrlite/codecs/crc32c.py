@@ -60,6 +60,8 @@ class Crc32cCodec(BytesBytesCodec):
         if len(data) < 4:
             raise ChunkError(f"crc32c: {len(data)} bytes cannot hold a checksum")
         payload = memoryview(data)[:-4]
+        if len(payload) > limit:
+            raise ChunkError(f"crc32c: {len(payload)} bytes of data, more than the expected {limit}")
         stored = struct.unpack_from("<I", data, len(data) - 4)[0]
         actual = crc32c(payload)
         if actual is not None and actual != stored:

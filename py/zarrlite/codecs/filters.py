@@ -12,6 +12,10 @@ from .pipeline import ArrayArrayCodec, ChunkSpec
 
 
 def _dtype(value, what):
+    if isinstance(value, np.dtype):
+        return value
+    if not isinstance(value, str):  # np.dtype() also takes lists and dicts: structured types, refused
+        raise MetadataError(f"{what}: dtype must be a string, got {value!r}")
     try:
         dt = np.dtype(value)
     except TypeError as e:
@@ -21,11 +25,22 @@ def _dtype(value, what):
     return dt
 
 
+def _number(config, key, what):
+    value = config.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise MetadataError(f"{what}: {key} must be a number, got {value!r}")
+    return value
+
+
 class _Filter(ArrayArrayCodec):
     name = ""
+    dtype_keys = ()  # config entries that must be numeric dtypes when present
 
     def __init__(self, config: dict):
         self.config = config
+        for key in self.dtype_keys:
+            if config.get(key) is not None:
+                _dtype(config[key], f"{self.name} {key}")
 
     def describe(self):
         return self.name
@@ -39,6 +54,7 @@ class _Filter(ArrayArrayCodec):
 
 class Delta(_Filter):
     name = "delta"
+    dtype_keys = ("dtype", "astype")
 
     def _encoded_dtype(self, spec):
         return _dtype(self.config.get("astype") or self.config.get("dtype") or spec.dtype, "delta")
@@ -51,36 +67,47 @@ class Delta(_Filter):
 
 class FixedScaleOffset(_Filter):
     name = "fixedscaleoffset"
+    dtype_keys = ("dtype", "astype")
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.scale = _number(config, "scale", self.name)
+        self.offset = _number(config, "offset", self.name)
 
     def _encoded_dtype(self, spec):
         return _dtype(self.config.get("astype") or self.config.get("dtype") or spec.dtype, "fixedscaleoffset")
 
     def decode(self, arr, spec):
         dtype = _dtype(self.config.get("dtype") or spec.dtype, "fixedscaleoffset")
-        dec = (arr.reshape(-1) / self.config["scale"]) + self.config["offset"]
-        return dec.astype(dtype, copy=False).reshape(spec.shape)
+        with np.errstate(all="ignore"):  # scale 0 or values beyond the dtype: what numcodecs gives
+            dec = (arr.reshape(-1) / self.scale) + self.offset
+            return dec.astype(dtype, copy=False).reshape(spec.shape)
 
 
 class AsType(_Filter):
     name = "astype"
+    dtype_keys = ("encode_dtype", "decode_dtype")
 
     def _encoded_dtype(self, spec):
         return _dtype(self.config.get("encode_dtype") or spec.dtype, "astype")
 
     def decode(self, arr, spec):
         dtype = _dtype(self.config.get("decode_dtype") or spec.dtype, "astype")
-        return arr.astype(dtype).reshape(spec.shape)
+        with np.errstate(all="ignore"):
+            return arr.astype(dtype).reshape(spec.shape)
 
 
 class Quantize(_Filter):
     name = "quantize"
+    dtype_keys = ("dtype", "astype")
 
     def _encoded_dtype(self, spec):
         return _dtype(self.config.get("astype") or self.config.get("dtype") or spec.dtype, "quantize")
 
     def decode(self, arr, spec):
         dtype = _dtype(self.config.get("dtype") or spec.dtype, "quantize")
-        return arr.astype(dtype, copy=False).reshape(spec.shape)
+        with np.errstate(all="ignore"):
+            return arr.astype(dtype, copy=False).reshape(spec.shape)
 
 
 class BitRound(_Filter):
@@ -93,8 +120,14 @@ class BitRound(_Filter):
 class Shuffle(_Filter):
     name = "shuffle"
 
+    def __init__(self, config):
+        super().__init__(config)
+        self.elementsize = config.get("elementsize", 4)
+        if not isinstance(self.elementsize, int) or isinstance(self.elementsize, bool) or self.elementsize < 0:
+            raise MetadataError(f"shuffle: elementsize must be a non-negative integer, got {self.elementsize!r}")
+
     def decode(self, arr, spec):
-        size = int(self.config.get("elementsize", 4))
+        size = self.elementsize
         raw = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
         if size <= 1 or raw.size % size:
             return arr
@@ -113,6 +146,8 @@ class PackBits(_Filter):
         return ChunkSpec((1 + (n + 7) // 8,), np.dtype("u1"), 0)
 
     def decode(self, arr, spec):
+        if not len(arr):
+            raise CodecError("packbits: empty input (no padding byte)")
         padding = int(arr[0])
         if padding > 7:
             raise CodecError(f"packbits: invalid padding {padding}")

@@ -35,20 +35,62 @@ def lz4_decoded_size(data) -> int:
     return struct.unpack_from("<I", data, 0)[0]
 
 
-def zstd_decoded_size(data) -> int | None:
-    """Frame_Content_Size of the first frame, or None when the frame does not say."""
-    if len(data) < 5 or struct.unpack_from("<I", data, 0)[0] != 0xFD2FB528:
+_ZSTD_MAGIC = 0xFD2FB528
+_ZSTD_BLOCK_MAX = 128 << 10
+
+
+def _zstd_frame_header(data, pos):
+    """(content size or None, window size or None, header end, has checksum) of the frame at `pos`."""
+    if len(data) < pos + 5 or struct.unpack_from("<I", data, pos)[0] != _ZSTD_MAGIC:
         raise CodecError("zstd: not a zstd frame (bad magic number)")
-    desc = data[4]
+    desc = data[pos + 4]
     fcs_flag, single = desc >> 6, (desc >> 5) & 1
-    pos = 5 + (0 if single else 1) + (0, 1, 2, 4)[desc & 3]
+    pos += 5
+    window = None
+    if not single:
+        if len(data) <= pos:
+            raise CodecError("zstd: truncated frame header")
+        exponent, mantissa = data[pos] >> 3, data[pos] & 7
+        window = (1 << (10 + exponent)) + ((1 << (10 + exponent)) >> 3) * mantissa
+        pos += 1
+    pos += (0, 1, 2, 4)[desc & 3]  # dictionary id
     size = (1 if single else 0, 2, 4, 8)[fcs_flag]
-    if size == 0:
-        return None
     if len(data) < pos + size:
         raise CodecError("zstd: truncated frame header")
-    value = int.from_bytes(bytes(data[pos:pos + size]), "little")
-    return value + 256 if size == 2 else value
+    content = None
+    if size:
+        content = int.from_bytes(bytes(data[pos:pos + size]), "little") + (256 if size == 2 else 0)
+    return content, window, pos + size, bool(desc & 4)
+
+
+def zstd_decoded_size(data) -> int | None:
+    """Frame_Content_Size of the first frame, or None when the frame does not say."""
+    return _zstd_frame_header(data, 0)[0]
+
+
+def zstd_decoded_bound(data) -> int:
+    """An upper bound on what frames without a content size decode to, from their block headers alone:
+    raw and RLE blocks state their decoded size, a compressed block gives at most 128 KiB (or the window)."""
+    total, pos = 0, 0
+    while pos < len(data):
+        if len(data) >= pos + 8 and struct.unpack_from("<I", data, pos)[0] & 0xFFFFFFF0 == 0x184D2A50:
+            pos += 8 + struct.unpack_from("<I", data, pos + 4)[0]  # a skippable frame
+            continue
+        content, window, pos, checksum = _zstd_frame_header(data, pos)
+        block_max = min(window or content or _ZSTD_BLOCK_MAX, _ZSTD_BLOCK_MAX)
+        while True:
+            if len(data) < pos + 3:
+                raise CodecError("zstd: truncated block header")
+            header = int.from_bytes(bytes(data[pos:pos + 3]), "little")
+            kind, size = (header >> 1) & 3, header >> 3
+            if kind == 3:
+                raise CodecError("zstd: corrupt block header (reserved block type)")
+            total += size if kind < 2 else block_max
+            pos += 3 + (1 if kind == 1 else size)
+            if header & 1:  # last block of the frame
+                break
+        pos += 4 if checksum else 0
+    return total
 
 
 class _Numcodec:
@@ -65,9 +107,12 @@ class _Numcodec:
         if size is not None:
             _check(self.name, size, limit)
         try:
-            return self.codec.decode(data)
+            out = self.codec.decode(data)
         except (RuntimeError, ValueError, MemoryError) as e:
             raise CodecError(f"{self.name}: {e}") from e
+        if len(out) > limit:  # frames without a stated size, within the bound zstd allows
+            raise CodecError(f"{self.name}: decoded {len(out)} bytes, more than the expected {limit}")
+        return out
 
 
 class Blosc(_Numcodec):
@@ -94,6 +139,16 @@ class Zstd(_Numcodec):
     def __init__(self, config):
         super().__init__(config)
         self.codec = numcodecs.zstd.Zstd()
+
+    def decode(self, data, limit):
+        if zstd_decoded_size(data) is None:
+            # numcodecs streams frames without a content size into a buffer that grows without bound:
+            # only hand it frames whose blocks cannot make more than about the expected size.
+            bound = zstd_decoded_bound(data)
+            if bound > 2 * limit + (1 << 20):
+                raise CodecError(f"zstd: frames without a content size that may decode to {bound} bytes, "
+                                 f"more than the expected {limit} (corrupt chunk or decompression bomb)")
+        return super().decode(data, limit)
 
 
 class LZ4(_Numcodec):

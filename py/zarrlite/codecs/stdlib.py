@@ -61,15 +61,23 @@ class _BZ2:
         return out
 
 
+# liblzma allocates the dictionary a stream's header asks for (up to 4 GiB) before decoding anything.
+# Allow what the standard presets need (-9: 65 MiB), refuse more.
+LZMA_MEMLIMIT = 96 << 20
+
+
 class _LZMA:
     def __init__(self, config):
         self.format = config.get("format", 1)  # numcodecs default: FORMAT_XZ; 0 = auto
 
     def decode(self, data, limit):
-        d = lzma.LZMADecompressor(lzma.FORMAT_AUTO)
+        d = lzma.LZMADecompressor(lzma.FORMAT_AUTO, memlimit=LZMA_MEMLIMIT)
         try:
             out = d.decompress(data, limit + 1)
         except lzma.LZMAError as e:
+            if "limit" in str(e):
+                raise CodecError(f"lzma: the stream's header asks for more than {LZMA_MEMLIMIT >> 20} MiB "
+                                 "of decoder memory (dictionary size): corrupt or hostile") from e
             raise CodecError(f"lzma: {e}") from e
         if len(out) > limit:
             raise _too_big("lzma", limit)

@@ -10,7 +10,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..codecs.pipeline import Pipeline
-from ..errors import MetadataError
+from ..errors import KeyRejectedError, MetadataError
+from ..stores.keys import check_key
 
 MAX_DIM = 2**62
 
@@ -49,6 +50,14 @@ def load_json(data: bytes, where: str) -> Any:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
         raise MetadataError(f"{where}: malformed JSON: {e}") from e
+
+
+def member_path(path, where: str) -> str:
+    """A node path named inside metadata (consolidated entries): relative, and inside the group."""
+    try:
+        return check_key(path)
+    except KeyRejectedError as e:
+        raise MetadataError(f"{where}: {e} (a path outside the group)") from e
 
 
 def expect_dict(value, where: str) -> dict:

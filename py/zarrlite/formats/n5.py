@@ -34,7 +34,7 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
     dims = int_list(doc["dimensions"], f"{where} dimensions", minimum=0)
     block = int_list(doc["blockSize"], f"{where} blockSize", minimum=1)
     kind = doc["dataType"]
-    if kind not in DATA_TYPES:
+    if not isinstance(kind, str) or kind not in DATA_TYPES:
         raise MetadataError(f"{where}: dataType {kind!r} is not supported (supported: {', '.join(DATA_TYPES)})")
     dtype = DATA_TYPES[kind]
     shape, chunks = tuple(reversed(dims)), tuple(reversed(block))

@@ -7,7 +7,7 @@ import numpy as np
 from ..codecs.chain import v2_pipeline
 from ..errors import MetadataError
 from .metadata import (ArrayMetadata, GroupMetadata, check_sizes, expect_dict, int_list, load_json,
-                       parse_fill_value)
+                       member_path, parse_fill_value)
 
 ARRAY_KEY, GROUP_KEY, ATTRS_KEY, CONSOLIDATED_KEY = ".zarray", ".zgroup", ".zattrs", ".zmetadata"
 
@@ -75,7 +75,7 @@ def parse_consolidated(data: bytes, where: str) -> dict:
     meta = expect_dict(doc.get("metadata"), f"{where} metadata")
     nodes: dict[str, dict] = {}
     for key, value in meta.items():
-        path, _, name = key.rpartition("/")
+        path, _, name = member_path(key, where).rpartition("/")
         entry = nodes.setdefault(path, {})
         if name == ARRAY_KEY:
             entry["array"] = value

@@ -7,7 +7,8 @@ import numpy as np
 from ..codecs.chain import v3_pipeline
 from ..codecs.sharding import ShardingCodec
 from ..errors import MetadataError
-from .metadata import (ArrayMetadata, GroupMetadata, check_sizes, expect_dict, int_list, parse_fill_value)
+from .metadata import (ArrayMetadata, GroupMetadata, check_sizes, expect_dict, int_list, member_path,
+                       parse_fill_value)
 
 KEY = "zarr.json"
 
@@ -21,7 +22,7 @@ DATA_TYPES = {
 def parse_data_type(value, where: str) -> np.dtype:
     if isinstance(value, dict):  # extension form {"name": ..., "configuration": ...}
         value = value.get("name")
-    if value in DATA_TYPES:
+    if isinstance(value, str) and value in DATA_TYPES:
         return np.dtype(DATA_TYPES[value])
     raise MetadataError(f"{where}: data_type {value!r} is not supported "
                         f"(supported: {', '.join(DATA_TYPES)})")
@@ -59,7 +60,7 @@ def _consolidated(doc, where):
         return None
     meta = expect_dict(expect_dict(cm, f"{where} consolidated_metadata").get("metadata"),
                        f"{where} consolidated_metadata.metadata")
-    return {path: {"zarr.json": value} for path, value in meta.items()}
+    return {member_path(path, where): {"zarr.json": value} for path, value in meta.items()}
 
 
 def parse_array(doc: dict, where: str) -> ArrayMetadata:
@@ -75,7 +76,9 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
     chunks = int_list(conf.get("chunk_shape"), f"{where} chunk_shape", minimum=1)
     check_sizes(shape, chunks, dtype, where)
     if doc.get("storage_transformers"):
-        names = [t.get("name") if isinstance(t, dict) else t for t in doc["storage_transformers"]]
+        transformers = doc["storage_transformers"]
+        names = [t.get("name") if isinstance(t, dict) else t
+                 for t in (transformers if isinstance(transformers, list) else [transformers])]
         raise MetadataError(f"{where}: storage_transformers {names} are not supported")
     pipeline = v3_pipeline(doc["codecs"], len(shape), f"{where} codecs")
     if isinstance(pipeline.array_bytes, ShardingCodec):
@@ -95,7 +98,8 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
 def _key_function(encoding, ndim: int, where: str):
     encoding = expect_dict(encoding or {"name": "default"}, f"{where} chunk_key_encoding")
     name = encoding.get("name")
-    sep = (encoding.get("configuration") or {}).get("separator", "/" if name == "default" else ".")
+    conf = expect_dict(encoding.get("configuration") or {}, f"{where} chunk_key_encoding.configuration")
+    sep = conf.get("separator", "/" if name == "default" else ".")
     if sep not in ("/", "."):
         raise MetadataError(f"{where}: chunk key separator must be '/' or '.', not {sep!r}")
     if name == "default":

@@ -150,14 +150,16 @@ class HttpStore:
 def _check_partial(url, body, content_range, start, length) -> bytes:
     m = _CONTENT_RANGE.match(content_range or "")
     if not m:
-        raise StoreError(f"GET {url}: 206 without a valid Content-Range ({content_range!r})")
+        raise StoreError(f"GET {url}: HTTP 206 without a valid Content-Range ({content_range!r})")
     first, last, total = int(m.group(1)), int(m.group(2)), m.group(3)
     if start >= 0 and first != start:
-        raise StoreError(f"GET {url}: asked for bytes from {start}, server sent {content_range!r}")
+        raise StoreError(f"GET {url}: asked for bytes from {start}, HTTP 206 sent Content-Range {content_range!r}")
     if start < 0 and total != "*" and first != max(int(total) + start, 0):
-        raise StoreError(f"GET {url}: asked for the last {-start} bytes, server sent {content_range!r}")
+        raise StoreError(f"GET {url}: asked for the last {-start} bytes, HTTP 206 sent Content-Range "
+                         f"{content_range!r}")
     if len(body) != last - first + 1:
-        raise StoreError(f"GET {url}: body of {len(body)} bytes does not match {content_range!r}")
+        raise StoreError(f"GET {url}: HTTP 206 body of {len(body)} bytes does not match Content-Range "
+                         f"{content_range!r}")
     if length is not None and start >= 0 and len(body) > length:
-        raise StoreError(f"GET {url}: server sent more than asked ({content_range!r})")
+        raise StoreError(f"GET {url}: HTTP 206 sent more than asked (Content-Range {content_range!r})")
     return body
