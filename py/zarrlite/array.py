@@ -213,8 +213,8 @@ class Array:
         data = await self._ctx.store.get_range(self.chunk_key(shard), start, end - start)
         if data is None or len(data) < end - start:
             got = 0 if data is None else len(data)
-            raise ChunkError(f"array '{self.path}', shard '{self.chunk_key(shard)}': truncated "
-                             f"(bytes {start}..{end} requested, {got} read)")
+            raise ChunkError(f"array '{self.path}', shard '{self.chunk_key(shard)}': truncated, or its index "
+                             f"points outside it (bytes {start}..{end} requested, {got} read)")
         mv = memoryview(data)
         for offset, nbytes, proj in run:
             await self._decode_into(mv[offset - start:offset - start + nbytes], spec, out, proj, proj.coords)

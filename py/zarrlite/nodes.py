@@ -10,7 +10,7 @@ from .errors import NotFoundError
 from .formats import n5, zarr2, zarr3
 from .formats.metadata import ArrayMetadata, GroupMetadata, expect_dict, load_json
 from .group import Group
-from .stores.keys import join_key
+from .stores.keys import check_key, join_key
 
 _PROBES = {
     "zarr3": (zarr3.KEY,),
@@ -20,7 +20,7 @@ _PROBES = {
 
 
 async def open_node(ctx: Context, path: str) -> Array | Group:
-    path = path.strip("/")
+    path = check_key(path.strip("/"))
     docs = ctx.consolidated.get(path) if ctx.consolidated is not None else None
     if docs is None:
         docs = await _fetch(ctx, path)

@@ -13,30 +13,46 @@ try:  # not in every Pyodide build
 except ImportError:  # pragma: no cover - depends on the runtime
     lzma = None
 
+# liblzma allocates the dictionary a stream's header asks for (up to 4 GiB) before decoding anything.
+# Allow what the standard presets need (-9: 65 MiB), refuse more.
+LZMA_MEMLIMIT = 96 << 20
 
-def _too_big(name, limit):
-    return CodecError(f"{name}: decoded data exceeds the expected {limit} bytes (corrupt chunk or decompression bomb)")
 
-
-class _Zlib:
-    # wbits: 15 zlib, 31 gzip; 47 accepts both (automatic header detection)
-    name = "zlib"
-    wbits = 15
+class _Streaming:
+    """Decode with a decompressor object asked for at most limit + 1 bytes: a bomb stops there."""
+    name = ""
+    errors: tuple = ()
 
     def __init__(self, config):
         self.config = config
 
+    def decompressor(self):
+        raise NotImplementedError
+
+    def describe_error(self, e) -> str:
+        return f"{self.name}: {e}"
+
     def decode(self, data, limit):
-        d = zlib.decompressobj(self.wbits)
+        d = self.decompressor()
         try:
             out = d.decompress(data, limit + 1)
-        except zlib.error as e:
-            raise CodecError(f"{self.name}: {e}") from e
+        except self.errors as e:
+            raise CodecError(self.describe_error(e)) from e
         if len(out) > limit:
-            raise _too_big(self.name, limit)
+            raise CodecError(f"{self.name}: decoded data exceeds the expected {limit} bytes "
+                             "(corrupt chunk or decompression bomb)")
         if not d.eof:
             raise CodecError(f"{self.name}: stream truncated")
         return out
+
+
+class _Zlib(_Streaming):
+    name = "zlib"
+    errors = (zlib.error,)
+    wbits = 15  # 15: zlib; 47: zlib or gzip, detected from the header
+
+    def decompressor(self):
+        return zlib.decompressobj(self.wbits)
 
 
 class _Gzip(_Zlib):
@@ -44,46 +60,26 @@ class _Gzip(_Zlib):
     wbits = 47
 
 
-class _BZ2:
-    def __init__(self, config):
-        pass
+class _BZ2(_Streaming):
+    name = "bz2"
+    errors = (OSError, ValueError)
 
-    def decode(self, data, limit):
-        d = bz2.BZ2Decompressor()
-        try:
-            out = d.decompress(data, limit + 1)
-        except (OSError, ValueError) as e:
-            raise CodecError(f"bz2: {e}") from e
-        if len(out) > limit:
-            raise _too_big("bz2", limit)
-        if not d.eof:
-            raise CodecError("bz2: stream truncated")
-        return out
+    def decompressor(self):
+        return bz2.BZ2Decompressor()
 
 
-# liblzma allocates the dictionary a stream's header asks for (up to 4 GiB) before decoding anything.
-# Allow what the standard presets need (-9: 65 MiB), refuse more.
-LZMA_MEMLIMIT = 96 << 20
+class _LZMA(_Streaming):
+    name = "lzma"
+    errors = (lzma.LZMAError,) if lzma is not None else ()
 
+    def decompressor(self):
+        return lzma.LZMADecompressor(lzma.FORMAT_AUTO, memlimit=LZMA_MEMLIMIT)
 
-class _LZMA:
-    def __init__(self, config):
-        self.format = config.get("format", 1)  # numcodecs default: FORMAT_XZ; 0 = auto
-
-    def decode(self, data, limit):
-        d = lzma.LZMADecompressor(lzma.FORMAT_AUTO, memlimit=LZMA_MEMLIMIT)
-        try:
-            out = d.decompress(data, limit + 1)
-        except lzma.LZMAError as e:
-            if "limit" in str(e):
-                raise CodecError(f"lzma: the stream's header asks for more than {LZMA_MEMLIMIT >> 20} MiB "
-                                 "of decoder memory (dictionary size): corrupt or hostile") from e
-            raise CodecError(f"lzma: {e}") from e
-        if len(out) > limit:
-            raise _too_big("lzma", limit)
-        if not d.eof:
-            raise CodecError("lzma: stream truncated")
-        return out
+    def describe_error(self, e):
+        if "limit" in str(e):
+            return (f"lzma: the stream's header asks for more than {LZMA_MEMLIMIT >> 20} MiB "
+                    "of decoder memory (dictionary size): corrupt or hostile")
+        return f"lzma: {e}"
 
 
 registry.register("zlib", _Zlib)
