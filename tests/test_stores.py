@@ -328,3 +328,20 @@ def test_http_url_with_query_string(sources, datasets, http_server):
     got = zarrlite.open(sources["http", "zarr3"] + "?sig=abc%2Fdef&x=1", "sub/plain")[...]
     assert_same(got, datasets["zarr3"][1]["sub/plain"])
     assert all("?sig=abc%2Fdef&x=1" in path for path in http_server.stats.paths())
+
+
+@pytest.mark.parametrize("store", ["local", "zip-stored", "memory"])
+def test_store_size_is_the_stored_size(datasets, sources, store):
+    """`size(key)` (the viewer's chunk map) equals the stored bytes, None when missing, without reading."""
+    from zarrlite.stores import LocalStore, MemoryStore, ZipStore
+
+    root, _ = datasets["zarr2"]
+    s = {"local": lambda: LocalStore(str(root)), "memory": lambda: MemoryStore(_mapping(root)),
+         "zip-stored": lambda: ZipStore(sources["zip-stored", "zarr2"])}[store]()
+    keys = sorted(_mapping(root))[:6]
+
+    async def sizes():
+        return [(await s.size(k), len(await s.get(k))) for k in keys], await s.size("no/such/chunk")
+
+    pairs, missing = asyncio.run(sizes())
+    assert all(size == length for size, length in pairs) and missing is None

@@ -14,7 +14,6 @@ import base64
 import builtins
 import json
 import math
-import os
 
 import numpy as np
 
@@ -162,49 +161,13 @@ async def _bounded_gather(coros):
 
 
 async def stored_size(store, key: str) -> int | None:
-    """Stored size of `key` in bytes, or None when missing, reading as little as each store allows:
-    the size of a File, a zip entry, a local file, an HTTP HEAD; else the value itself."""
-    inner = getattr(store, "store", store)            # CachedStore wraps the real store
-    size = getattr(inner, "size", None)
+    """Stored size of `key` in bytes, or None when missing: the store's `size()` where it has one
+    (a File's size, a zip entry's, a local file's, an HTTP HEAD), else the length of the value."""
+    size = getattr(store, "size", None)  # CachedStore passes attributes through to the real store
     if callable(size):
         return await size(key)
-    files = getattr(inner, "_files", None)            # browser FileStore: File objects by path
-    if isinstance(files, dict):
-        f = files.get(key)
-        return None if f is None else int(f.size)
-    if hasattr(inner, "_index") and hasattr(inner, "_prefix"):   # browser ZipFileStore
-        from .stores.keys import join_key
-
-        entry = (await inner._index()).get(join_key(inner._prefix, key))
-        return None if entry is None else int(entry[1])
-    if hasattr(inner, "_file") and hasattr(inner, "_dirs"):      # browser DirectoryHandleStore
-        f = await inner._file(key)
-        return None if f is None else int(f.size)
-    if hasattr(inner, "root") and hasattr(inner, "_path"):       # LocalStore
-        try:
-            return os.path.getsize(inner._path(key))
-        except OSError:
-            return None
-    if hasattr(inner, "key_url"):                                 # browser FetchStore
-        n = await _head_size(inner.key_url(key))
-        if n != "unknown":
-            return n
     data = await store.get(key)
     return None if data is None else len(data)
-
-
-async def _head_size(url: str):
-    import js  # Pyodide only
-    from pyodide.ffi import JsException, to_js
-
-    try:
-        resp = await js.fetch(url, to_js({"method": "HEAD"}, dict_converter=js.Object.fromEntries))
-    except JsException:
-        return "unknown"
-    if resp.status in (404, 403, 410):
-        return None
-    length = resp.headers.get("Content-Length")
-    return int(length) if resp.ok and length else "unknown"
 
 
 # -- expressions --------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ class Store(Protocol):
     async def list(self, prefix: str = "") -> list[str] | None:
         """Immediate children names under `prefix`, or None if the store cannot list."""
 
+    # Optional: `async size(key) -> int | None`, the stored size without reading the value
+    # (the viewer's chunk map uses it; callers fall back to len(await get(key))).
+
 
 def slice_range(data: bytes, start: int, length: int | None) -> bytes:
     """The get_range semantics applied to bytes in memory."""

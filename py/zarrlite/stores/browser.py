@@ -136,6 +136,22 @@ class FetchStore:
     async def get_range(self, key, start, length):
         return await self._fetch(key, start, length)
 
+    async def size(self, key):
+        """Content-Length from a HEAD request; the value's length when the server does not say."""
+        from pyodide.ffi import to_js
+
+        try:
+            resp = await js.fetch(self.key_url(key), to_js({"method": "HEAD"}, dict_converter=js.Object.fromEntries))
+        except JsException:
+            resp = None
+        if resp is not None and resp.status in (404, 403, 410):
+            return None
+        length = resp.headers.get("Content-Length") if resp is not None and resp.ok else None
+        if length:
+            return int(length)
+        data = await self.get(key)
+        return None if data is None else len(data)
+
     async def list(self, prefix=""):
         return None  # HTTP cannot list; consolidated metadata or known names are used instead
 
@@ -174,6 +190,10 @@ class FileStore:
 
     async def list(self, prefix=""):
         return child_names(self._files, prefix)
+
+    async def size(self, key):
+        f = self._files.get(check_key(key))
+        return None if f is None else int(f.size)
 
     def __repr__(self):
         return f"FileStore({len(self._files)} files)"
@@ -214,6 +234,10 @@ class DirectoryHandleStore:
     async def get(self, key):
         f = await self._file(key)
         return None if f is None else await _read_blob(f, 0, None)
+
+    async def size(self, key):
+        f = await self._file(key)
+        return None if f is None else int(f.size)
 
     async def get_range(self, key, start, length):
         f = await self._file(key)
@@ -320,6 +344,11 @@ class ZipFileStore:
 
     async def get(self, key):
         return await self._member(key)
+
+    async def size(self, key):
+        """The member's stored (compressed) size."""
+        entry = (await self._index()).get(join_key(self._prefix, check_key(key)))
+        return None if entry is None else int(entry[1])
 
     async def get_range(self, key, start, length):
         return await self._member(key, start, length)

@@ -42,6 +42,12 @@ class LocalStore:
     async def get_range(self, key, start, length):
         return await run_cpu(_read, self._path(key), start, length)
 
+    async def size(self, key):
+        try:
+            return os.path.getsize(self._path(key))
+        except OSError:
+            return None
+
     async def list(self, prefix=""):
         path = self._path(prefix.strip("/")) if prefix.strip("/") else self.root
         try:

@@ -17,6 +17,10 @@ class MemoryStore:
         data = self.mapping.get(check_key(key))
         return None if data is None else slice_range(data, start, length)
 
+    async def size(self, key):
+        data = self.mapping.get(check_key(key))
+        return None if data is None else len(data)
+
     async def list(self, prefix=""):
         return child_names(self.mapping, prefix)
 

@@ -56,6 +56,11 @@ class ZipStore:
     async def get_range(self, key, start, length):
         return await run_cpu(self._read, key, start, length)
 
+    async def size(self, key):
+        """The member's stored (compressed) size."""
+        info = self._entries.get(check_key(key))
+        return None if info is None else info.compress_size
+
     async def list(self, prefix=""):
         return child_names(self._entries, prefix)
 
