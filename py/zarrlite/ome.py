@@ -47,7 +47,7 @@ _DEFAULT_AXES = ("t", "c", "z", "y", "x")
 _AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
 
 
-def multiscale_from_attrs(attrs: dict, ndim_hint: int | None = None) -> Multiscale | None:
+def multiscale_from_attrs(attrs: dict) -> Multiscale | None:
     """The first multiscale image described by a group's attributes, or None if there is none."""
     if not isinstance(attrs, dict):
         return None

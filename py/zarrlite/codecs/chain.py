@@ -11,7 +11,6 @@ from .n5block import N5BlockCodec
 from .pipeline import ArrayArrayCodec, ArrayBytesCodec, Pipeline
 from .sharding import ShardingCodec
 
-COMPRESSORS = ("blosc", "zstd", "lz4", "gzip", "zlib", "bz2", "lzma")
 _BLOSC_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 
 
@@ -123,7 +122,7 @@ def _transpose_order(order, ndim, where):
     return tuple(order)
 
 
-def v2_pipeline(dtype_str_order: str, order: str, ndim: int, filters, compressor_conf, where: str) -> Pipeline:
+def v2_pipeline(order: str, ndim: int, filters, compressor_conf, where: str) -> Pipeline:
     aa = []
     if order == "F" and ndim > 1:
         aa.append(TransposeCodec(tuple(reversed(range(ndim)))))

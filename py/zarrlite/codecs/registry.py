@@ -20,17 +20,13 @@ REFUSED = frozenset({
     "pickle", "json", "json2", "msgpack", "msgpack2", "vlen-utf8", "vlen-bytes", "vlen-array",
     "categorize", "object", "numcodecs.pickle", "numcodecs.json2", "numcodecs.msgpack2",
     "numcodecs.vlen-utf8", "numcodecs.vlen-bytes", "numcodecs.vlen-array",
-    "numcodecs.categorize", "vlen-utf8", "vlen-bytes",
+    "numcodecs.categorize",
 })
 
 
 def register(name: str, factory: Callable[[dict], Any]) -> None:
     """Make `factory(config)` the preferred implementation of compressor `name`."""
     _FACTORIES.setdefault(name, []).append(factory)
-
-
-def unregister(name: str, factory: Callable[[dict], Any]) -> None:
-    _FACTORIES.get(name, []).remove(factory)
 
 
 def refuse_if_unsafe(name: str) -> None:

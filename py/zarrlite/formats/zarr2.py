@@ -47,7 +47,7 @@ def parse_array(doc, attrs: dict | None, where: str) -> ArrayMetadata:
     filters = doc.get("filters")
     if filters is not None and not isinstance(filters, list):
         raise MetadataError(f"{where}: filters must be a list or null")
-    pipeline = v2_pipeline(doc["dtype"], order, len(shape), filters, doc.get("compressor"), where)
+    pipeline = v2_pipeline(order, len(shape), filters, doc.get("compressor"), where)
     return ArrayMetadata(
         format="zarr2", shape=shape, chunks=chunks, dtype=dtype,
         fill_value=parse_fill_value(doc.get("fill_value"), dtype, f"{where} fill_value"),
