@@ -22,13 +22,7 @@
 # pyodide.js) makes the kernel load that distribution and its own lock; `%pip install zarrlite` then
 # installs the pure wheel from the site's piplite index.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
-CACHE="${CACHE:-$ROOT/.cache}"
-case "$CACHE" in /*) ;; *) CACHE="$ROOT/$CACHE" ;; esac
-case "$PYTHON" in /*) ;; */*) PYTHON="$ROOT/$PYTHON" ;; esac
-DIST="$ROOT/web/dist"
+source "$(dirname "${BASH_SOURCE[0]}")/build-env.sh"
 OUT="$DIST/lab"
 PYODIDE_DIR="$DIST/pyodide"
 LAB_PINS="jupyterlite-core[contents]==0.6.4 jupyterlite-pyodide-kernel==0.6.1"

@@ -14,13 +14,7 @@
 #     viewer/               web/viewer/ when it exists
 #     bench/zarrita.js      zarrita.js bundle, for bench/browser_bench.py only
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
-CACHE="${CACHE:-$ROOT/.cache}"
-case "$CACHE" in /*) ;; *) CACHE="$ROOT/$CACHE" ;; esac
-case "$PYTHON" in /*) ;; */*) PYTHON="$ROOT/$PYTHON" ;; esac
-DIST="$ROOT/web/dist"
+source "$(dirname "${BASH_SOURCE[0]}")/build-env.sh"
 PYODIDE_VERSION=0.27.7
 NUMPY_WHEEL=numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl
 NUMPY_SHA256=ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08

@@ -97,6 +97,14 @@ CASES = {
 }
 
 
+# JS: what a zl.read() result must match `expected()` on: its shape, dtype and the sha256 of its bytes.
+SUMMARY_JS = """async r => {
+  const bytes = new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+  const hex = b => Array.from(new Uint8Array(b), x => x.toString(16).padStart(2, "0")).join("");
+  return {shape: r.shape, dtype: r.dtype, sha: hex(await crypto.subtle.digest("SHA-256", bytes))};
+}"""
+
+
 def expected(truth: np.ndarray, sel) -> dict:
     """What the JS API must hand back for `truth[sel]`: shape, dtype and a sha256 of the bytes."""
     out = to_transferable(np.asarray(truth[sel]))

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cases import expected
+from cases import SUMMARY_JS, expected
 from writers import make_data
 
 import zarr
 
-OPEN_READ_JS = """async ({url, path, selection, reset}) => {
+OPEN_READ_JS = f"""async ({{url, path, selection, reset}}) => {{
   const zl = await window.zarrlite;
   await zl.open(url);
   if (reset) await fetch(reset);
-  const r = await zl.read(path, selection);
-  const bytes = new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
-  const hex = b => Array.from(new Uint8Array(b), x => x.toString(16).padStart(2, "0")).join("");
-  return {shape: r.shape, dtype: r.dtype, sha: hex(await crypto.subtle.digest("SHA-256", bytes))};
-}"""
+  return ({SUMMARY_JS})(await zl.read(path, selection));
+}}"""
 
 
 @pytest.fixture(scope="module")

@@ -6,18 +6,12 @@ import zipfile
 
 import numpy as np
 import pytest
-from cases import expected
+from cases import SUMMARY_JS, expected
 from writers import make_data
 
 import zarr
 
-READ_JS = """async ({path, selection}) => {
-  const zl = await window.zarrlite;
-  const r = await zl.read(path, selection);
-  const bytes = new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
-  const hex = b => Array.from(new Uint8Array(b), x => x.toString(16).padStart(2, "0")).join("");
-  return {shape: r.shape, dtype: r.dtype, sha: hex(await crypto.subtle.digest("SHA-256", bytes))};
-}"""
+READ_JS = f"""async ({{path, selection}}) => ({SUMMARY_JS})(await (await window.zarrlite).read(path, selection))"""
 
 
 @pytest.fixture(scope="module")
