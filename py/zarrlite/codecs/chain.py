@@ -38,7 +38,7 @@ def numcodecs_codec(config: dict, where: str):
     return compressor(cid, config)
 
 
-def _v3_codec(entry, where: str):
+def _v3_codec(entry, ndim: int, where: str):
     if isinstance(entry, str):
         entry = {"name": entry}
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
@@ -53,7 +53,7 @@ def _v3_codec(entry, where: str):
             raise MetadataError(f"{where}: bytes codec endian must be 'little' or 'big', not {endian!r}")
         return BytesCodec(endian or "little")
     if name == "transpose":
-        return ("transpose", conf.get("order"))
+        return TransposeCodec(_transpose_order(conf.get("order"), ndim, where))
     if name == "crc32c":
         return Crc32cCodec()
     if name == "sharding_indexed":
@@ -90,9 +90,7 @@ def v3_pipeline(codecs, ndim: int, where: str) -> Pipeline:
         raise MetadataError(f"{where}: 'codecs' must be a non-empty list")
     aa, ab, bb = [], None, []
     for entry in codecs:
-        codec = _v3_codec(entry, where)
-        if isinstance(codec, tuple):  # transpose needs ndim
-            codec = TransposeCodec(_transpose_order(codec[1], ndim, where))
+        codec = _v3_codec(entry, ndim, where)
         if isinstance(codec, ArrayArrayCodec):
             if ab is not None:
                 raise MetadataError(f"{where}: array->array codec {entry!r} after the array->bytes codec")
