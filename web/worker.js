@@ -59,10 +59,9 @@ async function init({ baseURL, pyodideURL }) {
   const codecsModule = import(new URL("codecs.js", baseURL).href);
   // the site's lock: fetched early (it names the wheel when another Pyodide is used)
   const siteLock = fetch(new URL("pyodide-lock.json", localPyodide)).then(r => r.json());
-  // Fetch the wheels while Pyodide boots: loadPackage then finds them in the HTTP cache.
-  const prefetch = pyodideURL ? null : siteLock.then(lock => Promise.all(
-    ["numpy", "zarrlite"].map(n => fetch(new URL(lock.packages[n].file_name, localPyodide)).then(r => r.arrayBuffer()))))
-    .catch(() => null);
+  // The site's own runtime: fetch and inflate the wheels on another core while Pyodide boots.
+  const unpacked = pyodideURL ? null : siteLock.then(lock => unpackWheels(lock, localPyodide, baseURL));
+  unpacked?.catch(() => {});  // awaited below; loadPackage is the fallback
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
   const options = { indexURL, checkAPIVersion: false };
   // the site's own lock lists zarrlite; another distribution keeps its own lock
@@ -77,8 +76,12 @@ async function init({ baseURL, pyodideURL }) {
     const wheel = (await siteLock).packages.zarrlite.file_name;
     await pyodide.loadPackage(new URL(wheel, localPyodide).href, { messageCallback: quiet });
   } else {
-    await prefetch;
-    await pyodide.loadPackage(["zarrlite"], { messageCallback: quiet });
+    try {
+      install(pyodide, await unpacked);
+    } catch (err) {
+      console.warn("zarrlite: unpacking the wheels in a helper worker failed, using loadPackage:", err);
+      await pyodide.loadPackage(["zarrlite"], { messageCallback: quiet });
+    }
   }
   progress("codecs", 2, 3);
   try {
@@ -92,6 +95,54 @@ async function init({ baseURL, pyodideURL }) {
   progress("ready", 3, 3);
   self.zarrliteStartup = performance.now() - t0;
   return py;
+}
+
+/**
+ * Fetch (sha256-checked) and inflate zarrlite's wheel and those it depends on, per the site's lock,
+ * in a helper worker (unpack.js).
+ * @returns {Promise<{names: string[], urls: string[], files: [string, Uint8Array][]}>}
+ */
+function unpackWheels(lock, pyodideFolder, baseURL) {
+  const names = [];
+  const visit = name => {
+    if (names.includes(name)) return;
+    const pkg = lock.packages[name];
+    if (!pkg) throw new Error(`pyodide-lock.json lacks ${name}`);
+    pkg.depends.forEach(visit);
+    names.push(name);
+  };
+  visit("zarrlite");
+  const wheels = names.map(n => ({ url: new URL(lock.packages[n].file_name, pyodideFolder).href,
+                                   sha256: lock.packages[n].sha256 }));
+  return new Promise((resolve, reject) => {
+    const unpacker = new Worker(new URL("unpack.js", baseURL), { type: "module" });
+    unpacker.onmessage = e => {
+      unpacker.terminate();
+      if (e.data.error) reject(new Error(e.data.error));
+      else resolve({ names, urls: wheels.map(w => w.url), files: e.data.files });
+    };
+    unpacker.onerror = e => { unpacker.terminate(); reject(new Error(e.message || "unpack.js failed to start")); };
+    unpacker.postMessage({ wheels });
+  });
+}
+
+/**
+ * Write unpacked wheels into site-packages, as loadPackage would. Their shared libraries are not
+ * preloaded: importing an extension module loads it (a synchronous compile, allowed in a worker).
+ */
+function install(pyodide, { names, urls, files }) {
+  // pyimport, not runPython: the first runPython imports Python's parser machinery (~150 ms)
+  const paths = pyodide.pyimport("site").getsitepackages();
+  const site = paths.get(0);
+  paths.destroy();
+  for (const [path, data] of files) {
+    const dest = `${site}/${path}`;
+    pyodide.FS.mkdirTree(dest.slice(0, dest.lastIndexOf("/")));
+    pyodide.FS.writeFile(dest, data, { canOwn: true });
+  }
+  names.forEach((name, i) => { pyodide.loadedPackages[name] = urls[i]; });
+  // No importlib.invalidate_caches() (~150 ms: it imports importlib.metadata): the import system
+  // re-lists site-packages when its mtime changes, which writing into it just did.
 }
 
 /** Copy a numpy array's bytes out of WASM memory once; the copy's buffer is ours to transfer. */

@@ -9,7 +9,6 @@ from .context import Context
 from .errors import (BudgetError, ChunkError, CodecError, KeyRejectedError, MetadataError, NotFoundError,
                      SelectionError, StoreError, SyncUnavailableError, ZarrliteError)
 from .group import Group
-from .notebook import show
 from .runtime import DEFAULT_MAX_BYTES, IN_PYODIDE, run_sync
 
 if IN_PYODIDE:
@@ -41,3 +40,20 @@ async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYT
 def open(source, path: str = "", **options) -> Array | Group:  # noqa: A001 - the contract's name
     """Synchronous form of `open_async` (CPython; in the browser use `await zarrlite.open_async`)."""
     return run_sync(open_async(source, path, **options), "await zarrlite.open_async(source, path)")
+
+
+def show(source, selection=None, *args, **options):
+    """Show a 2-D plane inline in a notebook (see `zarrlite.notebook.show`; imported on first use to keep
+    the browser worker's start-up short)."""
+    from .notebook import show as notebook_show
+
+    return notebook_show(source, selection, *args, **options)
+
+
+def __getattr__(name):
+    # zarrlite.notebook stays reachable as an attribute although `import zarrlite` no longer imports it
+    if name == "notebook":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.notebook")
+    raise AttributeError(f"module 'zarrlite' has no attribute {name!r}")

@@ -6,7 +6,6 @@ import asyncio
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, TypeVar
 
 from .errors import SyncUnavailableError
@@ -19,7 +18,7 @@ T = TypeVar("T")
 DEFAULT_MAX_BYTES = (512 << 20) if IN_PYODIDE else (8 << 30)
 
 
-_pool: ThreadPoolExecutor | None = None
+_pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first use (never in Pyodide)
 
 
 async def run_cpu(func: Callable[..., T], *args) -> T:
@@ -29,6 +28,8 @@ async def run_cpu(func: Callable[..., T], *args) -> T:
         return func(*args)
     global _pool
     if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
         _pool = ThreadPoolExecutor(max(2, os.cpu_count() or 2), thread_name_prefix="zarrlite-cpu")
     return await asyncio.get_running_loop().run_in_executor(_pool, func, *args)
 
