@@ -4,7 +4,8 @@
 
 Serves web/dist/ (cacheable, as a static host would) and the data on 127.0.0.1, then measures:
   - bare Pyodide start (`loadPyodide` from the page, fresh profile): the floor; and the same after a
-    reload (warm floor);
+    reload (warm floor). Twice: with Pyodide's files as npm ships them, and with the site's (whose
+    standard library build-web.sh precompiles);
   - zarrlite cold start to first pixel (fresh profile: Pyodide + numpy + wheel + metadata + one
     2048x2048 plane rendered and drawn);
   - warm start (same profile, page reloaded: HTTP cache) to first pixel.
@@ -58,9 +59,10 @@ def write_data(root: Path, planes: int):
     return list(codecs)
 
 
-BARE_JS = """async () => {
-  const { loadPyodide } = await import("./pyodide/pyodide.mjs");
-  await loadPyodide({ indexURL: new URL("./pyodide/", location.href).href });
+BARE_JS = """async folder => {
+  const indexURL = new URL(folder, location.href).href;
+  const { loadPyodide } = await import(indexURL + "pyodide.mjs");
+  await loadPyodide({ indexURL });
   return performance.now();
 }"""
 
@@ -97,6 +99,19 @@ READS_JS = """async ({url, planes, repeat, box}) => {
 }"""
 
 
+def stock_pyodide(dist: Path, out: Path) -> Path:
+    """Pyodide exactly as the npm package ships it (the site precompiles its standard library): the
+    honest floor."""
+    import tarfile
+
+    tgz = ROOT / ".cache" / "pyodide-0.27.7.tgz"
+    out.mkdir(parents=True)
+    with tarfile.open(tgz) as tar:
+        for name in ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"):
+            (out / name).write_bytes(tar.extractfile(f"package/{name}").read())
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--planes", type=int, default=SHAPE[0])
@@ -112,6 +127,7 @@ def main():
     try:
         print(f"writing {args.planes}x2048x2048 uint16 per codec ...", file=sys.stderr)
         codecs = write_data(tmp, args.planes)
+        stock_pyodide(dist, tmp / "stock-pyodide")
         srv = start_server(dist, tmp, cache="max-age=3600")
         rows = []
         with sync_playwright() as p:
@@ -125,14 +141,16 @@ def main():
                 page.set_default_timeout(180_000)
                 return ctx, page
 
-            bare, bare_warm, cold, warm = [], [], [], []
+            floors = {"npm": ("data/stock-pyodide/", [], []), "site": ("pyodide/", [], [])}
             for _ in range(args.starts):
-                ctx, page = fresh_page()
-                page.goto(srv.url + "/protocol.js")  # any same-origin document: nothing else loads
-                bare.append(page.evaluate(BARE_JS))
-                page.reload()
-                bare_warm.append(page.evaluate(BARE_JS))
-                ctx.close()
+                for folder, coldf, warmf in floors.values():
+                    ctx, page = fresh_page()
+                    page.goto(srv.url + "/protocol.js")  # any same-origin document: nothing else loads
+                    coldf.append(page.evaluate(BARE_JS, folder))
+                    page.reload()
+                    warmf.append(page.evaluate(BARE_JS, folder))
+                    ctx.close()
+            cold, warm = [], []
             for _ in range(args.starts):
                 ctx, page = fresh_page()
                 page.goto(srv.url + "/index.html")
@@ -151,12 +169,14 @@ def main():
         print()
         print(f"{'measure':<44} {'zarrlite':>10} {'peer':>10} {'ratio':>7}")
         print("-" * 74)
-        print(f"{'bare loadPyodide (floor), s':<44} {'':>10} {med(bare) / 1000:>10.2f}")
-        print(f"{'cold start to first pixel, s':<44} {med(cold) / 1000:>10.2f} {med(bare) / 1000:>10.2f} "
-              f"{med(cold) / med(bare):>6.2f}x")
-        print(f"{'bare loadPyodide after a reload (warm floor), s':<44} {'':>10} {med(bare_warm) / 1000:>10.2f}")
-        print(f"{'warm start (HTTP cache) to first pixel, s':<44} {med(warm) / 1000:>10.2f} "
-              f"{med(bare_warm) / 1000:>10.2f} {med(warm) / med(bare_warm):>6.2f}x")
+        for which, (_, coldf, warmf) in floors.items():
+            print(f"{f'bare loadPyodide, {which} files, cold, s':<44} {'':>10} {med(coldf) / 1000:>10.2f}")
+            print(f"{f'bare loadPyodide, {which} files, warm, s':<44} {'':>10} {med(warmf) / 1000:>10.2f}")
+        for which, (_, coldf, warmf) in floors.items():
+            print(f"{f'cold start to first pixel vs {which} floor, s':<44} {med(cold) / 1000:>10.2f} "
+                  f"{med(coldf) / 1000:>10.2f} {med(cold) / med(coldf):>6.2f}x")
+            print(f"{f'warm start to first pixel vs {which} floor, s':<44} {med(warm) / 1000:>10.2f} "
+                  f"{med(warmf) / 1000:>10.2f} {med(warm) / med(warmf):>6.2f}x")
         for (codec, box), r in reads.items():
             mb = r["bytes"] / 1e6
             zl, zr = mb / (min(r["times"]["zarrlite"]) / 1000), mb / (min(r["times"]["zarrita"]) / 1000)
