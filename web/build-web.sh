@@ -56,33 +56,35 @@ pyodide_core() {
   log "unpack Pyodide $PYODIDE_VERSION"
   local tmp; tmp="$(mktemp -d)"
   tar xzf "$tgz" -C "$tmp"
-  for f in pyodide.mjs pyodide.js pyodide.asm.js pyodide.asm.wasm python_stdlib.zip pyodide-lock.json \
+  for f in pyodide.mjs pyodide.js pyodide.asm.js pyodide.asm.wasm pyodide-lock.json \
            pyodide.mjs.map pyodide.js.map; do
     cp "$tmp/package/$f" "$DIST/pyodide/"
   done
   cp "$tmp/package/pyodide-lock.json" "$CACHE/pyodide-lock.orig.json"
+  cp "$tmp/package/python_stdlib.zip" "$CACHE/python_stdlib.zip"
   rm -rf "$tmp"
-  stdlib_compiled "$h"
+  install_compiled "$CACHE/python_stdlib.zip"
   stamp pyodide "$h"
 }
 
-# The npm package's python_stdlib.zip holds .py sources, so every start compiled the ~70 modules
-# Pyodide and zarrlite import (~0.9 s of a 1.8 s loadPyodide here). Ship it as .pyc (4.0 MB instead
-# of 2.4 MB: the download grows less than the start shrinks, even on slow links).
-stdlib_compiled() {
-  local out="$CACHE/stdlib-compiled" cli
-  if [ ! -s "$out/python_stdlib.zip" ] || ! fresh stdlib-compiled "$1"; then
-    rm -rf "$out"; mkdir -p "$out"
-    cp "$DIST/pyodide/python_stdlib.zip" "$out/"
-    if cli="$(pyodide_build_cli)" && (cd "$out" && "$cli" py-compile --silent python_stdlib.zip); then
-      rm -f "$out/python_stdlib.zip.old"
-      stamp stdlib-compiled "$1"
+# install_compiled FILE: FILE (a wheel, or a zip of modules) into the site with its .py compiled to .pyc
+# for Pyodide's Python 3.12, cached by content; as it is when pyodide-build is unavailable. Pyodide
+# would otherwise compile those modules at every start: the npm package's python_stdlib.zip holds
+# sources (~0.9 s of a 1.8 s loadPyodide here; compiled it is 4.0 MB instead of 2.4 MB, so the
+# download grows far less than the start shrinks), and so does the numpy wheel (~175 ms per start).
+install_compiled() {
+  local src="$1" name out="$CACHE/compiled" h cli
+  name="$(basename "$src")"; h="$(hash_of "$src")"
+  if [ ! -s "$out/$name" ] || ! fresh "compiled-$name" "$h"; then
+    mkdir -p "$out"; cp "$src" "$out/$name"
+    if cli="$(pyodide_build_cli)" && (cd "$out" && "$cli" py-compile --silent "$name"); then
+      stamp "compiled-$name" "$h"
     else
-      log "pyodide-build unavailable (see $CACHE/pyodide-build.log): shipping the standard library uncompiled"
-      return 0
+      log "pyodide-build unavailable (see $CACHE/pyodide-build.log): shipping $name uncompiled"
+      cp "$src" "$out/$name"
     fi
   fi
-  cp "$out/python_stdlib.zip" "$DIST/pyodide/python_stdlib.zip"
+  cmp -s "$out/$name" "$DIST/pyodide/$name" || cp "$out/$name" "$DIST/pyodide/$name"
 }
 
 # 3. numpy (and micropip, packaging) wheels for Pyodide 0.27.7, checked against the lock's sha256
@@ -111,26 +113,7 @@ EOF
   for w in $EXTRA_WHEELS; do
     cmp -s "$CACHE/wheels/$w" "$DIST/pyodide/$w" || cp "$CACHE/wheels/$w" "$DIST/pyodide/$w"
   done
-  numpy_compiled
-}
-
-# The official numpy wheel ships .py sources, which Pyodide would compile on every `import numpy`
-# (~175 ms of each start here): ship it precompiled to .pyc like the zarrlite wheel (same files
-# otherwise; the site's lock records the new sha256, see site_lock).
-numpy_compiled() {
-  local out="$CACHE/numpy-compiled" cli
-  if [ ! -s "$out/$NUMPY_WHEEL" ] || ! fresh numpy-compiled "$NUMPY_SHA256"; then
-    rm -rf "$out"; mkdir -p "$out"
-    cp "$CACHE/wheels/$NUMPY_WHEEL" "$out/"
-    if cli="$(pyodide_build_cli)" && (cd "$out" && "$cli" py-compile --silent "$NUMPY_WHEEL"); then
-      rm -f "$out/$NUMPY_WHEEL.old"
-      stamp numpy-compiled "$NUMPY_SHA256"
-    else
-      log "pyodide-build unavailable (see $CACHE/pyodide-build.log): shipping numpy uncompiled"
-      cp "$CACHE/wheels/$NUMPY_WHEEL" "$out/"
-    fi
-  fi
-  cmp -s "$out/$NUMPY_WHEEL" "$DIST/pyodide/$NUMPY_WHEEL" || cp "$out/$NUMPY_WHEEL" "$DIST/pyodide/$NUMPY_WHEEL"
+  install_compiled "$CACHE/wheels/$NUMPY_WHEEL"  # the site's lock records its new sha256 (site_lock)
 }
 
 # 4. the zarrlite wheel, precompiled to .pyc for Pyodide's Python 3.12 when pyodide-build is at hand
@@ -176,7 +159,7 @@ import glob, hashlib, json, os, sys
 orig, here = sys.argv[1], sys.argv[2]
 lock = json.load(open(orig))
 keep = {}
-compiled = {"numpy"}  # verified against this lock before numpy_compiled rewrote it
+compiled = {"numpy"}  # verified against this lock before install_compiled rewrote it
 for name, pkg in lock["packages"].items():
     path = os.path.join(here, pkg["file_name"])
     if os.path.exists(path):
