@@ -106,3 +106,18 @@ def test_open_directory_handle(shared_page, server, hierarchy):
     }""", files)
     assert {"raw", "labels/mask"} <= _names(tree)
     _check_reads(shared_page, arrays)
+
+
+def test_folder_opens_without_reading_what_it_does_not_need(shared_page, hierarchy, tmp_path):
+    """Files are read lazily (File.slice): a folder that also holds a 20 GiB file (sparse on disk) opens
+    and reads as usual; a store that read files up front would fail on it."""
+    import shutil
+
+    root, arrays = hierarchy
+    folder = tmp_path / "big.zarr"
+    shutil.copytree(root, folder)
+    with open(folder / "labels" / "scan.raw", "wb") as f:
+        f.truncate(20 << 30)
+    tree = _open_with_input(shared_page, "#folder", str(folder))
+    assert {"raw", "labels/mask"} <= _names(tree)
+    _check_reads(shared_page, {"labels/mask": arrays["labels/mask"]})
