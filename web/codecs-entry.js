@@ -13,6 +13,16 @@ const wasm = { blosc: Blosc.fromConfig({ id: "blosc" }), zstd: Zstd.fromConfig({
 export const names = ["blosc", "zstd", "lz4", "lzma"];
 
 /**
+ * Instantiate the WASM codecs now (a round trip of a few zeros through each) rather than on the first
+ * chunk. Never rejects.
+ * @returns {Promise<void>}
+ */
+export async function warm() {
+  const zeros = new Uint8Array(64);
+  await Promise.allSettled(Object.values(wasm).map(async c => c.decode(await c.encode(zeros))));
+}
+
+/**
  * Decode one chunk.
  * @param {string} name one of `names`
  * @param {Uint8Array} data encoded bytes

@@ -1,11 +1,15 @@
-// The zarrlite worker (a module Web Worker): loads Pyodide from the site, `loadPackage("zarrlite")`
-// (numpy comes with it through the site's pyodide-lock.json), hands the WASM codecs to Python, and
+// The zarrlite worker (a module Web Worker): loads Pyodide from the site, installs zarrlite and numpy
+// (unpacked by a helper worker while Pyodide boots; `loadPackage` when that fails or another Pyodide is
+// used), hands the WASM codecs to Python (large chunks decode on decoder workers, codec-pool.js), and
 // answers the page's requests (see protocol.js). Results leave as one copy out of WASM memory into a
 // fresh ArrayBuffer, which is transferred, never cloned.
+
+import { codecPool } from "./codec-pool.js";
 
 let py = null;        // zarrlite.webworker, once ready
 let ready = null;     // Promise of py
 let pyodideRef = null; // the runtime, for modules imported on demand (zarrlite.viewer_api)
+let codecs = null;    // the codec pool handed to Python
 
 self.onmessage = async e => {
   const msg = e.data;
@@ -22,6 +26,7 @@ self.onmessage = async e => {
     else if (msg.op === "read") await read(msg);
     else if (msg.op === "render") await render(msg);
     else if (msg.op === "viewer") await viewerCall(msg);
+    else if (msg.op === "stats") reply(msg.id, { decoding: { ...codecs?.stats } });
     else throw new Error(`unknown op ${msg.op}`);
   } catch (err) {
     self.postMessage({ id: msg.id, ok: false, error: errorInfo(err) });
@@ -51,7 +56,7 @@ function errorInfo(err) {
   return { name: (err && err.name) || "Error", message: text };
 }
 
-async function init({ baseURL, pyodideURL }) {
+async function init({ baseURL, pyodideURL, decoders }) {
   const t0 = performance.now();
   const localPyodide = new URL("pyodide/", baseURL).href;
   const indexURL = pyodideURL ? new URL(pyodideURL, baseURL).href : localPyodide;
@@ -85,7 +90,9 @@ async function init({ baseURL, pyodideURL }) {
   }
   progress("codecs", 2, 3);
   try {
-    pyodide.registerJsModule("zarrlite_jscodecs", await codecsModule);
+    decoders ??= Math.min(navigator.hardwareConcurrency || 2, 4);
+    codecs = codecPool(await codecsModule, new URL("codec-worker.js", baseURL), decoders);
+    pyodide.registerJsModule("zarrlite_jscodecs", codecs);
   } catch (err) {
     console.warn("zarrlite: WASM codecs unavailable:", err);
   }

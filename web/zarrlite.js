@@ -21,6 +21,8 @@ import { selectionString, typedArray } from "./protocol.js";
  * @property {string} [pyodideURL] a different Pyodide distribution (folder URL ending in "/", e.g. a
  *   full one on a CDN or on disk); its own numpy/numcodecs are then used and the zarrlite wheel is
  *   installed from `baseURL`
+ * @property {number} [decoders] decoder workers for large compressed chunks (blosc, zstd, lz4, xz), on
+ *   other cores (default: the number of cores, at most 4; 0 decodes in the zarrlite worker)
  */
 
 /**
@@ -55,7 +57,7 @@ export class Zarrlite {
     const worker = new Worker(new URL("worker.js", baseURL), { type: "module" });
     const zl = new Zarrlite(worker);
     zl.onProgress = options.onProgress ?? null;
-    await zl._call({ op: "init", baseURL, pyodideURL: options.pyodideURL ?? null });
+    await zl._call({ op: "init", baseURL, pyodideURL: options.pyodideURL ?? null, decoders: options.decoders ?? null });
     return zl;
   }
 
@@ -108,6 +110,15 @@ export class Zarrlite {
     const r = await this._call({ op: "viewer", fn, args });
     if (r && r.buffer instanceof ArrayBuffer) return { ...r, data: typedArray(r.buffer, r.dtype), buffer: undefined };
     return r;
+  }
+
+  /**
+   * What the worker has done so far: `decoding` counts the chunks the WASM codecs decoded in the worker
+   * (`inline`) and on decoder workers (`workers`), and the decoders alive.
+   * @returns {Promise<{decoding: {inline: number, workers: number, decoders: number}}>}
+   */
+  async stats() {
+    return this._call({ op: "stats" });
   }
 
   /** Stop the worker; pending calls fail. */
