@@ -9,7 +9,7 @@
 #     index.html            minimal test page (file inputs for a folder and a .zip)
 #     zarrlite.js           main-thread API        worker.js   the module worker
 #     protocol.js           page <-> worker messages
-#     codec-pool.js         decoder workers for large chunks    codec-worker.js   one decoder
+#     chunk-pool.js         workers that fetch and decode chunks    chunk-worker.js   one of them
 #     codecs.js             numcodecs.js (blosc, zstd, lz4) + xz-decompress, bundled by esbuild
 #     unpack.js             the worker's wheel unpacker (fflate), bundled by esbuild
 #     pyodide/              Pyodide core (standard library precompiled), numpy, zarrlite wheels, and a
@@ -207,7 +207,7 @@ bundle_js() {
     stamp zarrita "$h"
   fi
   local f
-  for f in zarrlite.js worker.js protocol.js codec-pool.js codec-worker.js index.html; do
+  for f in zarrlite.js worker.js protocol.js chunk-pool.js chunk-worker.js index.html; do
     cmp -s "web/$f" "$DIST/$f" || cp "web/$f" "$DIST/$f"
   done
   if [ -d web/viewer ]; then

@@ -1,12 +1,12 @@
 // The message protocol between the page (zarrlite.js) and the worker (worker.js): the one place both
 // sides agree on. Requests carry an id; every reply names the id it answers.
 //
-//   page -> worker   {id, op: "init",   baseURL, pyodideURL?, decoders?}
+//   page -> worker   {id, op: "init",   baseURL, pyodideURL?, chunkWorkers?}
 //                    {id, op: "open",   source: Source}
 //                    {id, op: "read",   path, selection: string}
 //                    {id, op: "render", path, selection: string, options: RenderOptions}
 //                    {id, op: "viewer", fn, args: any[]}   zarrlite.viewer_api helpers (web/viewer/)
-//                    {id, op: "stats"}                    chunks decoded inline / on decoder workers
+//                    {id, op: "stats"}                    requests and decodes, in the worker / on chunk workers
 //   worker -> page   {id, ok: true, result}             result buffers are transferred, never copied
 //                    {id, ok: false, error: {name, message}}
 //                    {op: "progress", stage, loaded, total}   start-up stages, no id

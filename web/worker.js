@@ -1,15 +1,15 @@
 // The zarrlite worker (a module Web Worker): loads Pyodide from the site, installs zarrlite and numpy
 // (unpacked by a helper worker while Pyodide boots; `loadPackage` when that fails or another Pyodide is
-// used), hands the WASM codecs to Python (large chunks decode on decoder workers, codec-pool.js), and
-// answers the page's requests (see protocol.js). Results leave as one copy out of WASM memory into a
+// used), hands Python the fetch and the WASM codecs of the chunk workers (chunk-pool.js), and answers
+// the page's requests (see protocol.js). Results leave as one copy out of WASM memory into a
 // fresh ArrayBuffer, which is transferred, never cloned.
 
-import { codecPool } from "./codec-pool.js";
+import { chunkPool } from "./chunk-pool.js";
 
 let py = null;        // zarrlite.webworker, once ready
 let ready = null;     // Promise of py
 let pyodideRef = null; // the runtime, for modules imported on demand (zarrlite.viewer_api)
-let codecs = null;    // the codec pool handed to Python
+let pool = null;      // the chunk workers (fetch and decode) handed to Python
 
 self.onmessage = async e => {
   const msg = e.data;
@@ -26,7 +26,7 @@ self.onmessage = async e => {
     else if (msg.op === "read") await read(msg);
     else if (msg.op === "render") await render(msg);
     else if (msg.op === "viewer") await viewerCall(msg);
-    else if (msg.op === "stats") reply(msg.id, { decoding: { ...codecs?.stats } });
+    else if (msg.op === "stats") reply(msg.id, pool ? structuredClone(pool.stats) : null);
     else throw new Error(`unknown op ${msg.op}`);
   } catch (err) {
     self.postMessage({ id: msg.id, ok: false, error: errorInfo(err) });
@@ -56,7 +56,7 @@ function errorInfo(err) {
   return { name: (err && err.name) || "Error", message: text };
 }
 
-async function init({ baseURL, pyodideURL, decoders }) {
+async function init({ baseURL, pyodideURL, chunkWorkers }) {
   const t0 = performance.now();
   const localPyodide = new URL("pyodide/", baseURL).href;
   const indexURL = pyodideURL ? new URL(pyodideURL, baseURL).href : localPyodide;
@@ -90,9 +90,10 @@ async function init({ baseURL, pyodideURL, decoders }) {
   }
   progress("codecs", 2, 3);
   try {
-    decoders ??= Math.min(navigator.hardwareConcurrency || 2, 4);
-    codecs = codecPool(await codecsModule, new URL("codec-worker.js", baseURL), decoders);
-    pyodide.registerJsModule("zarrlite_jscodecs", codecs);
+    chunkWorkers ??= Math.min(navigator.hardwareConcurrency || 2, 4);
+    pool = chunkPool(await codecsModule, new URL("chunk-worker.js", baseURL), chunkWorkers);
+    pyodide.registerJsModule("zarrlite_jsfetch", pool.fetch);
+    pyodide.registerJsModule("zarrlite_jscodecs", pool.codecs);
   } catch (err) {
     console.warn("zarrlite: WASM codecs unavailable:", err);
   }

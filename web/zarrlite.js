@@ -21,8 +21,9 @@ import { selectionString, typedArray } from "./protocol.js";
  * @property {string} [pyodideURL] a different Pyodide distribution (folder URL ending in "/", e.g. a
  *   full one on a CDN or on disk); its own numpy/numcodecs are then used and the zarrlite wheel is
  *   installed from `baseURL`
- * @property {number} [decoders] decoder workers for large compressed chunks (blosc, zstd, lz4, xz), on
- *   other cores (default: the number of cores, at most 4; 0 decodes in the zarrlite worker)
+ * @property {number} [chunkWorkers] workers that fetch chunks and decode the large compressed ones
+ *   (blosc, zstd, lz4, xz) on other cores (default: the number of cores, at most 4; 0: all of it in the
+ *   zarrlite worker)
  */
 
 /**
@@ -57,7 +58,7 @@ export class Zarrlite {
     const worker = new Worker(new URL("worker.js", baseURL), { type: "module" });
     const zl = new Zarrlite(worker);
     zl.onProgress = options.onProgress ?? null;
-    await zl._call({ op: "init", baseURL, pyodideURL: options.pyodideURL ?? null, decoders: options.decoders ?? null });
+    await zl._call({ op: "init", baseURL, pyodideURL: options.pyodideURL ?? null, chunkWorkers: options.chunkWorkers ?? null });
     return zl;
   }
 
@@ -113,9 +114,10 @@ export class Zarrlite {
   }
 
   /**
-   * What the worker has done so far: `decoding` counts the chunks the WASM codecs decoded in the worker
-   * (`inline`) and on decoder workers (`workers`), and the decoders alive.
-   * @returns {Promise<{decoding: {inline: number, workers: number, decoders: number}}>}
+   * What the worker has done so far: HTTP requests (`fetch`) and chunks the WASM codecs decoded
+   * (`decode`), each counted where it ran, in the zarrlite worker (`inline`) or on chunk workers
+   * (`workers`); and how many chunk workers are alive.
+   * @returns {Promise<import("./chunk-pool.js").PoolStats>}
    */
   async stats() {
     return this._call({ op: "stats" });

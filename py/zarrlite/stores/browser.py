@@ -29,19 +29,24 @@ def _bytes(array_buffer) -> bytes:
 
 # One awaited JS call per request (fetch, status, body): every await of a JS promise costs Python an
 # event-loop round trip, and each call into JS its own overhead. The status is returned, not thrown.
+# In zarrlite's worker the request runs on a chunk worker (web/chunk-pool.js); elsewhere (a notebook
+# kernel) in this thread.
 _fetch_js = None
 
 
 def _fetch_bytes(url: str, range_header: str | None, timeout_ms: int):
     global _fetch_js
     if _fetch_js is None:
-        _fetch_js = run_js("""(async (url, range, ms) => {
-          const init = { signal: AbortSignal.timeout(ms) };
-          if (range) init.headers = { Range: range };
-          const resp = await fetch(url, init);
-          const ok = resp.status === 200 || resp.status === 206;
-          return [resp.status, resp.statusText, ok ? new Uint8Array(await resp.arrayBuffer()) : null];
-        })""")
+        try:
+            from zarrlite_jsfetch import fetch as _fetch_js  # registered by web/worker.js
+        except ImportError:
+            _fetch_js = run_js("""(async (url, range, ms) => {
+              const init = { signal: AbortSignal.timeout(ms) };
+              if (range) init.headers = { Range: range };
+              const resp = await fetch(url, init);
+              const ok = resp.status === 200 || resp.status === 206;
+              return [resp.status, resp.statusText, ok ? new Uint8Array(await resp.arrayBuffer()) : null];
+            })""")
     return _fetch_js(url, range_header, timeout_ms)
 
 

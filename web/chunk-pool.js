@@ -1,0 +1,107 @@
+// Chunk workers: a few module Web Workers (chunk-worker.js) that fetch chunks and decode the large
+// compressed ones on other cores, so the zarrlite worker is left with Python: in one worker, reading a
+// 2048² plane of 16 zstd chunks spent ~50 ms receiving fetched bytes and ~30 ms decoding them.
+// Python sees the pool as two modules, `zarrlite_jsfetch` (`fetch`) and `zarrlite_jscodecs` (`names`,
+// `decode`). Until the workers are ready, and for small chunks (a message round trip costs more than
+// decoding them) and blob: URLs, the work is done in the zarrlite worker itself.
+
+const INLINE_BELOW = 64 << 10;
+
+/**
+ * GET `url` (optionally a byte range): [status, statusText, body (for 200/206) or null]. A failed or
+ * timed-out request rejects ("TypeError: Failed to fetch" for CORS and network errors, "TimeoutError").
+ * @param {string} url
+ * @param {string | null} range a Range header value
+ * @param {number} ms timeout
+ * @returns {Promise<[number, string, Uint8Array | null]>}
+ */
+export async function fetchBytes(url, range, ms) {
+  const init = { signal: AbortSignal.timeout(ms) };
+  if (range) init.headers = { Range: range };
+  const resp = await fetch(url, init);
+  const ok = resp.status === 200 || resp.status === 206;
+  return [resp.status, resp.statusText, ok ? new Uint8Array(await resp.arrayBuffer()) : null];
+}
+
+/** `data` itself when it owns its whole buffer (then it can be transferred), else a copy that does. */
+export function owned(data) {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+}
+
+/**
+ * @typedef {{fetch: {inline: number, workers: number}, decode: {inline: number, workers: number},
+ *   workers: number}} PoolStats requests and chunks handled here (`inline`) and by chunk workers, and
+ *   the chunk workers alive
+ */
+
+/**
+ * @param {{names: string[], decode: (name: string, data: Uint8Array, limit: number) => Promise<Uint8Array>}} codecs
+ *   codecs.js, loaded in this worker
+ * @param {URL} workerURL chunk-worker.js
+ * @param {number} size chunk workers to start (0: everything here)
+ */
+export function chunkPool(codecs, workerURL, size) {
+  const workers = [];  // {worker, ready, busy}
+  const pending = new Map();  // id -> {resolve, reject, helper}
+  /** @type {PoolStats} */
+  const stats = { fetch: { inline: 0, workers: 0 }, decode: { inline: 0, workers: 0 }, workers: 0 };
+  let next = 1;
+
+  const failed = (helper, message) => {
+    const at = workers.indexOf(helper);
+    if (at < 0) return;
+    workers.splice(at, 1);  // later work goes to the others, or stays here
+    stats.workers = workers.length;
+    helper.worker.terminate();
+    for (const [id, p] of pending) {
+      if (p.helper === helper) { pending.delete(id); p.reject(new Error(`chunk worker failed: ${message}`)); }
+    }
+  };
+  for (let i = 0; i < size; i++) {
+    const helper = { worker: new Worker(workerURL, { type: "module" }), ready: false, busy: 0 };
+    helper.worker.onmessage = ({ data }) => {
+      if (data.ready) { helper.ready = true; return; }
+      const p = pending.get(data.id);
+      if (!p) return;
+      pending.delete(data.id);
+      helper.busy--;
+      if (data.error) p.reject(Object.assign(new Error(data.error.message), { name: data.error.name }));
+      else p.resolve(data.result);
+    };
+    helper.worker.onerror = e => { e.preventDefault(); failed(helper, e.message || "it did not start"); };
+    workers.push(helper);
+  }
+  stats.workers = workers.length;
+
+  const idle = () => {
+    let best = null;
+    for (const w of workers) if (w.ready && (!best || w.busy < best.busy)) best = w;
+    return best;
+  };
+  const post = (helper, message, transfer = []) => {
+    const id = next++;
+    helper.busy++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject, helper });
+      helper.worker.postMessage({ ...message, id }, transfer);
+    });
+  };
+
+  /** `fetchBytes`, on a chunk worker when one is ready. */
+  function fetchOn(url, range, ms) {
+    const helper = url.startsWith("blob:") ? null : idle();
+    stats.fetch[helper ? "workers" : "inline"]++;
+    return helper ? post(helper, { op: "fetch", url, range, ms }) : fetchBytes(url, range, ms);
+  }
+
+  /** Decode one chunk (the Python side checks sizes first; see py/zarrlite/codecs/browser.py). */
+  function decode(name, data, limit) {
+    const helper = data.byteLength >= INLINE_BELOW ? idle() : null;
+    stats.decode[helper ? "workers" : "inline"]++;
+    if (!helper) return codecs.decode(name, data, limit);
+    const bytes = owned(data);
+    return post(helper, { op: "decode", name, bytes, limit }, [bytes.buffer]);
+  }
+
+  return { fetch: { fetch: fetchOn }, codecs: { names: codecs.names, decode }, stats };
+}
