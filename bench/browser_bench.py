@@ -14,7 +14,10 @@ Serves web/dist/ (cacheable, as a static host would) and the data on 127.0.0.1, 
   10 MB pyodide.asm.wasm would be fetched again on every "warm" start, and V8's WASM code cache is off;
   - slice reads (whole 2048x2048 uint16 planes and 1024x1024 boxes) in MB/s, zarrlite (worker, result
     transferred) vs zarrita.js (main thread), per codec: zstd, blosc-lz4, gzip (gzip: Pyodide's zlib
-    vs fflate in zarrita — the codec choice of the browser back-end).
+    vs fflate in zarrita — the codec choice of the browser back-end);
+  - how busy those plane reads keep the page's threads, from V8's CPU profiler (samples not idle, per
+    plane): the busiest thread (the one that caps throughput once there are cores to spare: zarrita's
+    main thread; zarrlite's worker or a chunk worker) and all of them together (page and workers).
 Prints one table.
 """
 
@@ -99,6 +102,65 @@ READS_JS = """async ({url, planes, repeat, box}) => {
 }"""
 
 
+# One reader, warmed up (every plane read once), then `window.go()` reads the planes `repeat` times.
+CPU_SETUP_JS = """async ({url, which, planes, repeat}) => {
+  const zarr = await import("./bench/zarrita.js");
+  let read;
+  if (which === "zarrlite") {
+    const { Zarrlite } = await import("./zarrlite.js");
+    const zl = await Zarrlite.create();
+    await zl.open(url);
+    read = i => zl.read("", [i, null, null]);
+  } else {
+    const arr = await zarr.open(new zarr.FetchStore(url), { kind: "array" });
+    read = i => zarr.get(arr, [i, null, null]);
+  }
+  for (let i = 0; i < planes; i++) await read(i);
+  await new Promise(r => setTimeout(r, 1000));  // chunk workers started, caches filled
+  window.go = async () => { for (let r = 0; r < repeat; r++) for (let i = 0; i < planes; i++) await read(i); };
+}"""
+
+
+def thread_busy(trace: bytes) -> dict:
+    """Busy time (ms) of each sampled JS thread in a Chrome trace with V8's CPU profiler on: the time of
+    its samples that are not "(idle)" (native work in the thread, such as receiving fetched bytes,
+    counts as busy)."""
+    import json
+
+    events = json.loads(trace)
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    nodes, busy = {}, {}
+    for e in events:
+        if e.get("name") != "ProfileChunk":
+            continue
+        key = (e["pid"], e["id"])
+        data = e["args"]["data"]
+        profile = data.get("cpuProfile", {})
+        for n in profile.get("nodes", []):
+            nodes.setdefault(key, {})[n["id"]] = n["callFrame"]["functionName"]
+        for node, delta in zip(profile.get("samples", []), data.get("timeDeltas", [])):
+            if nodes.get(key, {}).get(node) != "(idle)":
+                busy[key] = busy.get(key, 0) + delta / 1000
+    return busy
+
+
+def busy_per_plane(p, srv, url: str, which: str, planes: int, repeat: int) -> tuple[float, float]:
+    """(busy ms per plane of the busiest page thread, of all page threads) while `which` reads."""
+    browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
+    try:
+        page = browser.new_page()
+        page.set_default_timeout(180_000)
+        page.goto(srv.url + "/protocol.js")
+        page.evaluate(CPU_SETUP_JS, {"url": url, "which": which, "planes": planes, "repeat": repeat})
+        browser.start_tracing(page=page, categories=["disabled-by-default-v8.cpu_profiler"])
+        page.evaluate("window.go()")
+        busy = thread_busy(browser.stop_tracing())
+    finally:
+        browser.close()
+    n = planes * repeat
+    return max(busy.values()) / n, sum(busy.values()) / n
+
+
 def stock_pyodide(dist: Path, out: Path) -> Path:
     """Pyodide exactly as the npm package ships it (the site precompiles its standard library): the
     honest floor."""
@@ -165,6 +227,8 @@ def main():
                                 "url": f"{srv.url}/data/{codec}.zarr", "planes": args.planes,
                                 "repeat": args.repeat, "box": box})
                 ctx.close()
+            busy = {which: busy_per_plane(p, srv, f"{srv.url}/data/zstd.zarr", which, args.planes, args.repeat)
+                   for which in ("zarrlite", "zarrita")}
         med = statistics.median
         print()
         print(f"{'measure':<44} {'zarrlite':>10} {'peer':>10} {'ratio':>7}")
@@ -182,7 +246,13 @@ def main():
             zl, zr = mb / (min(r["times"]["zarrlite"]) / 1000), mb / (min(r["times"]["zarrita"]) / 1000)
             what = "1024x1024 boxes" if box else "2048x2048 planes"
             print(f"{f'{codec} {what}, MB/s (vs zarrita.js)':<44} {zl:>10.0f} {zr:>10.0f} {zl / zr:>6.2f}x")
-        print(f"\nstarts: {args.starts} samples each (median); reads: best of {args.repeat}, {args.planes} planes")
+        (zl_max, zl_all), (zr_max, zr_all) = busy["zarrlite"], busy["zarrita"]
+        print(f"{'zstd planes: busiest thread busy per plane, ms':<44} {zl_max:>10.1f} {zr_max:>10.1f} "
+              f"{zl_max / zr_max:>6.2f}x")
+        print(f"{'zstd planes: all page threads busy per plane, ms':<44} {zl_all:>10.1f} {zr_all:>10.1f} "
+              f"{zl_all / zr_all:>6.2f}x")
+        print(f"\nstarts: {args.starts} samples each (median); reads: best of {args.repeat}, {args.planes} planes; "
+              f"busy: V8 CPU-profiler samples not idle, {args.repeat} x {args.planes} planes")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
