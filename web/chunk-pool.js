@@ -2,8 +2,10 @@
 // compressed ones on other cores, so the zarrlite worker is left with Python: in one worker, reading a
 // 2048² plane of 16 zstd chunks spent ~50 ms receiving fetched bytes and ~30 ms decoding them.
 // Python sees the pool as two modules, `zarrlite_jsfetch` (`fetch`) and `zarrlite_jscodecs` (`names`,
-// `decode`). Until the workers are ready, and for small chunks (a message round trip costs more than
-// decoding them) and blob: URLs, the work is done in the zarrlite worker itself.
+// `decode`). The workers start when `start()` is called (the zarrlite worker does so once the first
+// read is out: starting them takes CPU the first picture needs). Until they are ready, and for small
+// chunks (a message round trip costs more than decoding them) and blob: URLs, the work is done in the
+// zarrlite worker itself.
 
 const INLINE_BELOW = 64 << 10;
 
@@ -57,7 +59,7 @@ export function chunkPool(codecs, workerURL, size) {
       if (p.helper === helper) { pending.delete(id); p.reject(new Error(`chunk worker failed: ${message}`)); }
     }
   };
-  for (let i = 0; i < size; i++) {
+  const spawn = () => {
     const helper = { worker: new Worker(workerURL, { type: "module" }), ready: false, busy: 0 };
     helper.worker.onmessage = ({ data }) => {
       if (data.ready) { helper.ready = true; return; }
@@ -70,8 +72,15 @@ export function chunkPool(codecs, workerURL, size) {
     };
     helper.worker.onerror = e => { e.preventDefault(); failed(helper, e.message || "it did not start"); };
     workers.push(helper);
-  }
-  stats.workers = workers.length;
+    stats.workers = workers.length;
+  };
+  let started = false;
+  /** Start the chunk workers (once). */
+  const start = () => {
+    if (started) return;
+    started = true;
+    for (let i = 0; i < size; i++) spawn();
+  };
 
   const idle = () => {
     let best = null;
@@ -103,5 +112,5 @@ export function chunkPool(codecs, workerURL, size) {
     return post(helper, { op: "decode", name, bytes, limit }, [bytes.buffer]);
   }
 
-  return { fetch: { fetch: fetchOn }, codecs: { names: codecs.names, decode }, stats };
+  return { fetch: { fetch: fetchOn }, codecs: { names: codecs.names, decode }, stats, start };
 }

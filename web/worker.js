@@ -23,8 +23,8 @@ self.onmessage = async e => {
     await ready;
     if (!py) throw new Error("zarrlite worker: not initialised");
     if (msg.op === "open") reply(msg.id, JSON.parse(await py.open_source(msg.source)));
-    else if (msg.op === "read") await read(msg);
-    else if (msg.op === "render") await render(msg);
+    else if (msg.op === "read") await read(msg).finally(startChunkWorkers);
+    else if (msg.op === "render") await render(msg).finally(startChunkWorkers);
     else if (msg.op === "viewer") await viewerCall(msg);
     else if (msg.op === "stats") reply(msg.id, pool ? structuredClone(pool.stats) : null);
     else throw new Error(`unknown op ${msg.op}`);
@@ -32,6 +32,11 @@ self.onmessage = async e => {
     self.postMessage({ id: msg.id, ok: false, error: errorInfo(err) });
   }
 };
+
+/** Once the first read is out: the chunk workers' start-up would have slowed it (2 cores: ~0.1 s). */
+function startChunkWorkers() {
+  pool?.start();
+}
 
 function reply(id, result, transfer = []) {
   self.postMessage({ id, ok: true, result }, transfer);
@@ -197,6 +202,7 @@ async function viewerCall({ id, fn, args }) {
     const { data, shape } = copyOut(arr);
     arr.destroy();
     reply(id, { ...JSON.parse(res.get(1)), buffer: data.buffer, shape }, [data.buffer]);
+    startChunkWorkers();
   } finally {
     res.destroy();
   }

@@ -22,8 +22,8 @@ import { selectionString, typedArray } from "./protocol.js";
  *   full one on a CDN or on disk); its own numpy/numcodecs are then used and the zarrlite wheel is
  *   installed from `baseURL`
  * @property {number} [chunkWorkers] workers that fetch chunks and decode the large compressed ones
- *   (blosc, zstd, lz4, xz) on other cores (default: the number of cores, at most 4; 0: all of it in the
- *   zarrlite worker)
+ *   (blosc, zstd, lz4, xz) on other cores, started once the first read is out (default: the number of
+ *   cores, at most 4; 0: all of it in the zarrlite worker)
  */
 
 /**
