@@ -14,6 +14,9 @@ from . import registry
 from .native import blosc_decoded_size, lz4_decoded_size, zstd_decoded_size
 
 
+XZ_MAGIC = b"\xfd7zXZ\x00"
+
+
 def _too_big(name, size, limit):
     return CodecError(f"{name}: {size} decoded bytes, more than the expected {limit} "
                       "(corrupt chunk or decompression bomb)")
@@ -32,6 +35,11 @@ class WasmCodec:
     async def decode_async(self, data, limit):
         from pyodide.ffi import JsException, to_js
 
+        if self.name == "lzma" and bytes(data[:6]) != XZ_MAGIC:
+            # xz-decompress reads the .xz container (numcodecs' default) only, not legacy .lzma or raw
+            raise CodecError("lzma: this chunk is not in the .xz container, the only lzma format this "
+                             "browser runtime decodes; a Pyodide with the standard library's lzma module "
+                             "reads it (Zarrlite.create({pyodideURL}))")
         announced = self.header_size.get(self.name)
         if announced is not None:
             size = announced(data)
