@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from zarrlite.errors import ZarrliteError
-from zarrlite.render import auto_window, composite, lut, normalize, parse_color, render, render_plane
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zarrlite.render import (auto_window, composite, lut, normalize, parse_color, percentiles_by_count, render,
+                             render_plane)
 
 
 def test_window_maps_lo_to_0_and_hi_to_255_and_clips():
@@ -25,6 +29,20 @@ def test_auto_window_uses_percentiles_and_ignores_nan():
     lo, hi = auto_window(plane)
     assert lo == pytest.approx(np.percentile(plane[np.isfinite(plane)], 0.1))
     assert hi == pytest.approx(np.percentile(plane[np.isfinite(plane)], 99.9))
+
+
+@settings(max_examples=300, deadline=None)
+@given(dtype=st.sampled_from(["u1", "i1", "<u2", "<i2", ">u2", ">i2"]), size=st.integers(1, 3000),
+       spread=st.sampled_from([1, 3, 300, 1 << 16]), seed=st.integers(0, 2**32 - 1),
+       percentiles=st.lists(st.floats(0, 100), min_size=1, max_size=4))
+def test_percentiles_by_count_equal_numpys_bit_for_bit(dtype, size, spread, seed, percentiles):
+    dt = np.dtype(dtype)
+    info = np.iinfo(dt)
+    rng = np.random.default_rng(seed)
+    start = int(rng.integers(info.min, info.max, endpoint=True))
+    values = np.clip(start + rng.integers(0, spread, size), info.min, info.max).astype(dt)
+    want = np.percentile(values, percentiles)
+    assert percentiles_by_count(values, percentiles).tolist() == want.tolist()
 
 
 def test_nan_renders_black_and_constant_plane_does_not_divide_by_zero():
