@@ -161,7 +161,7 @@ def busy_per_plane(p, srv, url: str, which: str, planes: int, repeat: int) -> tu
     return max(busy.values()) / n, sum(busy.values()) / n
 
 
-def stock_pyodide(dist: Path, out: Path) -> Path:
+def stock_pyodide(out: Path) -> Path:
     """Pyodide exactly as the npm package ships it (the site precompiles its standard library): the
     honest floor."""
     import tarfile
@@ -189,7 +189,7 @@ def main():
     try:
         print(f"writing {args.planes}x2048x2048 uint16 per codec ...", file=sys.stderr)
         codecs = write_data(tmp, args.planes)
-        stock_pyodide(dist, tmp / "stock-pyodide")
+        stock_pyodide(tmp / "stock-pyodide")
         srv = start_server(dist, tmp, cache="max-age=3600")
         rows = []
         with sync_playwright() as p:

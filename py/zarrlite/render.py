@@ -118,15 +118,15 @@ def auto_window(plane: np.ndarray, percentiles=AUTO_PERCENTILES, max_samples: in
 
 def percentiles_by_count(values: np.ndarray, percentiles) -> np.ndarray:
     """np.percentile (linear interpolation) of 8/16-bit integers from a count of each value: O(n) with
-    no sort or partition (~5x faster than np.percentile on a million uint16 values)."""
+    no sort or partition (~4x faster than np.percentile on a million uint16 values)."""
+    q = np.asarray(percentiles, dtype=np.float64) / 100
+    if values.size == 0 or np.any((q < 0) | (q > 1)):
+        raise ValueError("percentiles must be in [0, 100], of at least one value")
     values = values.astype(values.dtype.newbyteorder("="), copy=False)
     unsigned = np.dtype(f"u{values.dtype.itemsize}")
     flip = 1 << (8 * values.dtype.itemsize - 1) if values.dtype.kind == "i" else 0
     keys = values.view(unsigned) ^ unsigned.type(flip)  # signed order becomes unsigned order
     cumulative = np.cumsum(np.bincount(keys, minlength=1 << (8 * values.dtype.itemsize)))
-    q = np.asarray(percentiles, dtype=np.float64) / 100
-    if values.size == 0 or np.any((q < 0) | (q > 1)):
-        raise ValueError("percentiles must be in [0, 100], of at least one value")
     position = (values.size - 1) * q
     below = np.floor(position)
     above = np.minimum(below + 1, values.size - 1)
