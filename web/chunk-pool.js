@@ -45,15 +45,13 @@ export function owned(data) {
 export function chunkPool(codecs, workerURL, size) {
   const workers = [];  // {worker, ready, busy}
   const pending = new Map();  // id -> {resolve, reject, helper}
-  /** @type {PoolStats} */
-  const stats = { fetch: { inline: 0, workers: 0 }, decode: { inline: 0, workers: 0 }, workers: 0 };
+  const counts = { fetch: { inline: 0, workers: 0 }, decode: { inline: 0, workers: 0 } };
   let next = 1;
 
   const failed = (helper, message) => {
     const at = workers.indexOf(helper);
     if (at < 0) return;
     workers.splice(at, 1);  // later work goes to the others, or stays here
-    stats.workers = workers.length;
     helper.worker.terminate();
     for (const [id, p] of pending) {
       if (p.helper === helper) { pending.delete(id); p.reject(new Error(`chunk worker failed: ${message}`)); }
@@ -72,7 +70,6 @@ export function chunkPool(codecs, workerURL, size) {
     };
     helper.worker.onerror = e => { e.preventDefault(); failed(helper, e.message || "it did not start"); };
     workers.push(helper);
-    stats.workers = workers.length;
   };
   let started = false;
   /** Start the chunk workers (once). */
@@ -99,18 +96,21 @@ export function chunkPool(codecs, workerURL, size) {
   /** `fetchBytes`, on a chunk worker when one is ready. */
   function fetchOn(url, range, ms) {
     const helper = url.startsWith("blob:") ? null : idle();
-    stats.fetch[helper ? "workers" : "inline"]++;
+    counts.fetch[helper ? "workers" : "inline"]++;
     return helper ? post(helper, { op: "fetch", url, range, ms }) : fetchBytes(url, range, ms);
   }
 
   /** Decode one chunk (the Python side checks sizes first; see py/zarrlite/codecs/browser.py). */
   function decode(name, data, limit) {
     const helper = data.byteLength >= INLINE_BELOW ? idle() : null;
-    stats.decode[helper ? "workers" : "inline"]++;
+    counts.decode[helper ? "workers" : "inline"]++;
     if (!helper) return codecs.decode(name, data, limit);
     const bytes = owned(data);
     return post(helper, { op: "decode", name, bytes, limit }, [bytes.buffer]);
   }
+
+  /** @returns {PoolStats} */
+  const stats = () => ({ ...counts, workers: workers.length });
 
   return { fetch: { fetch: fetchOn }, codecs: { names: codecs.names, decode }, stats, start };
 }

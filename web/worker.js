@@ -26,7 +26,7 @@ self.onmessage = async e => {
     else if (msg.op === "read") await read(msg).finally(startChunkWorkers);
     else if (msg.op === "render") await render(msg).finally(startChunkWorkers);
     else if (msg.op === "viewer") await viewerCall(msg);
-    else if (msg.op === "stats") reply(msg.id, pool ? structuredClone(pool.stats) : null);
+    else if (msg.op === "stats") reply(msg.id, pool ? pool.stats() : null);
     else throw new Error(`unknown op ${msg.op}`);
   } catch (err) {
     self.postMessage({ id: msg.id, ok: false, error: errorInfo(err) });
