@@ -318,3 +318,39 @@ def test_float_fill_value_for_int_array(fixture_dir):
     root = fixture_dir("v2-floatfill-int")
     truth = manual_zarr2(root, make_data(SHAPE, "<i4"), CHUNKS, fill_value=2.0, missing=MISSING)
     assert_same(zarrlite.open(str(root))[...], truth)
+
+
+
+def _swap(dtype: str) -> str:
+    return {"<": ">", ">": "<"}.get(dtype[0], "") + dtype[1:]
+
+
+_NUMERIC = ["i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16"]
+_TIMES = ["M8[ns]", "M8[10us]", "M8[s]", "M8[D]", "m8[4ps]", "m8[ms]", "m8[3h]", "m8[W]"]
+EVERY_V2_DTYPE = ["|b1", "|i1", "|u1"] + [f"{o}{t}" for t in _NUMERIC + _TIMES for o in "<>"]
+
+
+def _truth_values(dtype: str) -> np.ndarray:
+    dt = np.dtype(dtype)
+    if dt.kind in "mM":  # counts of the unit, negative ones too, and one NaT
+        out = (np.arange(np.prod(SHAPE), dtype="i8") * 7_919 - 10**5).reshape(SHAPE).astype(dt.newbyteorder("="))
+        out[2, 3] = np.array("NaT", dt.newbyteorder("="))
+        return out.astype(dt)
+    return make_data(SHAPE, dtype, seed=5)
+
+
+@pytest.mark.parametrize("dtype", EVERY_V2_DTYPE)
+def test_every_dtype_and_byte_order_with_fill(dtype, fixture_dir):
+    """zarr-python writes each dtype x byte order (zlib-compressed chunks, a non-zero fill value) with two
+    chunks missing; values and fill value equal numpy's."""
+    dt = np.dtype(dtype)
+    fill = True if dt.kind == "b" else (7 if dt.kind == "u" else -7)
+    root = fixture_dir(f"v2-every-{dtype}")
+    truth = zarr_python(root, _truth_values(dtype), zarr_format=2, chunks=CHUNKS, compressors=numcodecs.Zlib(1),
+                        fill_value=fill, missing={(0, 1), (2, 3)})
+    assert json.loads((root / ".zarray").read_text())["dtype"] == dtype  # written as asked
+    expect_fill = np.array(fill).astype(dt.newbyteorder("="))
+    np.testing.assert_array_equal(truth[0:16, 20:40], np.full((16, 20), expect_fill))  # the fixture's own truth
+    arr = zarrlite.open(str(root))
+    assert_same(arr[...], truth)
+    assert_same(np.asarray(arr.fill_value), expect_fill)

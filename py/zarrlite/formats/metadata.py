@@ -130,8 +130,9 @@ def parse_fill_value(value, dtype: np.dtype, where: str):
                 return np.array(complex(re, im), dtype=dtype)[()]
             return np.array(parse_float(value, dtype, where), dtype=dtype)[()]
         if kind in "mM":
-            if isinstance(value, int):
-                return np.array(value, dtype="i8").view(dtype)[()]
+            if isinstance(value, int) and not isinstance(value, bool):
+                # the count of units: the native int64 reinterpreted in the native twin of the dtype
+                return np.array(value, dtype="i8").view(dtype.newbyteorder("="))[()]
             if value == "NaT":
                 return dtype.type("NaT")
     except (TypeError, ValueError, OverflowError) as e:
