@@ -369,6 +369,58 @@ def test_absurd_sizes_are_refused_with_a_clear_message(case):
         read(mapping)
 
 
+
+def _nested(depth: int) -> str:
+    return '{"a": ' * (depth // 2) + "[" * (depth - depth // 2) + "]" * (depth - depth // 2) + "}" * (depth // 2)
+
+
+def _deep_sources():
+    """Every metadata document a format reads, with a value (the placeholder DEEP) to nest."""
+    v2 = json.loads(_v2([4], [2])[".zarray"])
+    yield "v2 .zarray", {".zarray": json.dumps({**v2, "x": DEEP})}
+    yield "v2 .zattrs", {**_v2([4], [2]), ".zattrs": json.dumps({"x": DEEP}).encode()}
+    yield "v2 .zmetadata", {".zgroup": b'{"zarr_format": 2}', ".zmetadata": json.dumps(
+        {"zarr_consolidated_format": 1, "metadata": {"a/.zattrs": {"x": DEEP}}})}
+    v3 = json.loads(_v3([4], [2])["zarr.json"])
+    yield "v3 attributes", {"zarr.json": json.dumps({**v3, "attributes": {"x": DEEP}})}
+    yield "n5 attributes.json", {"attributes.json": json.dumps({**json.loads(_n5([4], [2])["attributes.json"]),
+                                                                "x": DEEP})}
+
+
+def _with_depth(mapping: dict, depth: int) -> dict:
+    def nest(v):
+        v = v.decode() if isinstance(v, bytes) else v
+        return v.replace(json.dumps(DEEP), _nested(depth)).encode()
+    return {k: nest(v) for k, v in mapping.items()}
+
+
+DEEP = "DEEP"
+DEEP_SOURCES = dict(_deep_sources())
+
+
+@pytest.mark.parametrize("depth", [1_500, 5_000, 10_000, 300])
+@pytest.mark.parametrize("where", list(DEEP_SOURCES))
+def test_metadata_nested_too_deep_is_refused(where, depth):
+    """Pyodide's JS stack dies at ~10,000 levels and CPython's parser raises a bare RecursionError at ~1,500:
+    anything past 256 levels is a MetadataError, before a recursive parser sees it."""
+    mapping = _with_depth(DEEP_SOURCES[where], depth)
+    with pytest.raises(MetadataError, match="nested more than 256 levels deep"):
+        zarrlite.open(MemoryStore(mapping))
+
+
+@pytest.mark.parametrize("where", list(DEEP_SOURCES))
+def test_metadata_nested_within_the_limit_opens(where):
+    mapping = _with_depth(DEEP_SOURCES[where], 240)
+    node = zarrlite.open(MemoryStore(mapping))
+    assert node is not None
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    attrs = {"x": "[" * 10_000 + '\\"' + "{" * 1000, "y": ['\\', "]" * 500], "z": '"' + "[" * 300 + '"'}
+    mapping = {**_v2([4], [2]), ".zattrs": json.dumps(attrs).encode()}
+    assert zarrlite.open(MemoryStore(mapping)).attrs == attrs
+
+
 def test_chunk_count_beyond_the_budget_is_refused_before_allocating():
     """10^12 one-byte chunks: a selection of the whole array is refused, not iterated."""
     mapping = _v2([10**6, 10**6], [1, 1])

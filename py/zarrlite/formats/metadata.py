@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -45,11 +46,35 @@ class GroupMetadata:
     consolidated: dict | None = None
 
 
+MAX_JSON_DEPTH = 256
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+def json_depth(text: str) -> int:
+    """How deeply the arrays and objects of JSON text nest, from a linear scan of the brackets outside
+    strings (no recursion, so it cannot itself run out of stack)."""
+    brackets = _JSON_STRING.sub("", text).encode("utf-8", "surrogatepass").translate(None, _NOT_A_BRACKET)
+    if not brackets:
+        return 0
+    b = np.frombuffer(brackets, np.uint8)
+    return int(np.cumsum(np.where((b == ord("[")) | (b == ord("{")), 1, -1)).max())
+
+
 def load_json(data: bytes, where: str) -> Any:
+    """Parse metadata JSON. Nesting past MAX_JSON_DEPTH is refused before the (recursive) parser runs:
+    deep enough, it exhausts CPython's recursion limit and, in Pyodide, the JS stack of the worker."""
     try:
+        if not isinstance(data, str):
+            data = bytes(data)
+            data = data.decode(json.detect_encoding(data), "surrogatepass")
+        if json_depth(data) > MAX_JSON_DEPTH:
+            raise MetadataError(f"{where}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
         raise MetadataError(f"{where}: malformed JSON: {e}") from e
+    except RecursionError as e:  # within MAX_JSON_DEPTH only when the caller's stack is already deep
+        raise MetadataError(f"{where}: JSON nested too deeply to parse") from e
 
 
 def member_path(path, where: str) -> str:
