@@ -345,3 +345,87 @@ def test_store_size_is_the_stored_size(datasets, sources, store):
 
     pairs, missing = asyncio.run(sizes())
     assert all(size == length for size, length in pairs) and missing is None
+
+
+# ------------------------------------------------------------------------- zip: one root-folder rule
+
+def _zip_files(dest: Path, files: dict, compression=zipfile.ZIP_DEFLATED) -> str:
+    with zipfile.ZipFile(dest, "w", compression=compression) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return str(dest)
+
+
+@pytest.fixture(scope="module")
+def nested_v3(fixture_dir):
+    """A Zarr v3 array `a` (zarr-python) and its files, to be zipped under various folders."""
+    root = fixture_dir("stores-nested") / "a"
+    truth = make_data((12, 9), "<u2", seed=21)
+    zarr_arr = zarr.create_array(str(root), shape=truth.shape, dtype=truth.dtype, chunks=(5, 4))
+    zarr_arr[...] = truth
+    return _mapping(root), truth
+
+
+def test_zip_of_one_folder_without_root_metadata_is_that_folder(nested_v3, fixture_dir):
+    """A zip whose every file sits inside one folder `data/` is the zip of that folder, whatever the folder
+    holds (here an array `a` below it, no metadata at data/): the root lists ['a'] (as in the browser)."""
+    files, truth = nested_v3
+    from zarrlite.stores import ZipStore
+
+    path = _zip_files(fixture_dir("stores-zip-rule") / "nested.zip", {f"data/a/{k}": v for k, v in files.items()})
+    assert asyncio.run(ZipStore(path).list("")) == ["a"]
+    assert_same(zarrlite.open(path, "a")[...], truth)
+
+
+def test_zip_key_naming_the_folder_resolves(nested_v3, fixture_dir):
+    """`open(zip, "data.zarr/a")` on a zip of the folder `data.zarr/` finds `a`, as `open(zip, "a")` does."""
+    files, truth = nested_v3
+    entries = {"data.zarr/zarr.json": b'{"zarr_format": 3, "node_type": "group", "attributes": {}}'}
+    entries.update({f"data.zarr/a/{k}": v for k, v in files.items()})
+    path = _zip_files(fixture_dir("stores-zip-named") / "named.zip", entries)
+    assert_same(zarrlite.open(path, "data.zarr/a")[...], truth)
+    assert_same(zarrlite.open(path, "a")[...], truth)
+    assert sorted(zarrlite.open(path)) == ["a"]
+
+
+def test_zip_with_a_file_at_the_root_keeps_its_folders(nested_v3, fixture_dir):
+    files, truth = nested_v3
+    entries = {"zarr.json": b'{"zarr_format": 3, "node_type": "group", "attributes": {}}'}
+    entries.update({f"data/a/{k}": v for k, v in files.items()})
+    from zarrlite.stores import ZipStore
+
+    path = _zip_files(fixture_dir("stores-zip-rootfile") / "rootfile.zip", entries)
+    assert asyncio.run(ZipStore(path).list("")) == ["data", "zarr.json"]
+    assert_same(zarrlite.open(path, "data/a")[...], truth)
+
+
+def test_zip_inflation_is_bounded_by_the_declared_size(fixture_dir):
+    """A deflated member that inflates to far more than its declared size (a decompression bomb) is an
+    error, and reading it never holds much more than the declared size in memory."""
+    import struct
+    import tracemalloc
+
+    dest = fixture_dir("stores-zip-bomb") / "bomb.zip"
+    _zip_files(dest, {"zarr.json": b'{"zarr_format": 3, "node_type": "group", "attributes": {}}',
+                      "bomb": bytes(64 << 20)})
+    raw = bytearray(dest.read_bytes())
+    with zipfile.ZipFile(dest) as zf:
+        info = zf.getinfo("bomb")
+    declared = 1000
+    struct.pack_into("<I", raw, info.header_offset + 22, declared)  # the local header's size
+    cd = raw.rfind(b"PK\x01\x02" + bytes(raw[raw.rfind(b"PK\x01\x02"):][4:6]))  # the last central entry
+    assert raw[cd + 46:cd + 46 + 4] == b"bomb"
+    struct.pack_into("<I", raw, cd + 24, declared)
+    dest.write_bytes(bytes(raw))
+
+    from zarrlite.stores import ZipStore
+
+    store = ZipStore(str(dest))
+    tracemalloc.start()
+    try:
+        with pytest.raises(zarrlite.errors.StoreError, match="bomb"):
+            asyncio.run(store.get("bomb"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak} bytes while reading a member declared as {declared} bytes"
