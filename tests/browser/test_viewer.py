@@ -429,3 +429,36 @@ def test_segmentation_is_coloured_by_label_id(page, server):
     x, y = int(v["cx"] + 0.3 / v["zoom"]), int(v["cy"] + 0.3 / v["zoom"])
     assert page.locator("#readout").inner_text().split("│")[-1].strip() == str(ids[y, x])
     shot(page, "labels")
+
+
+SWITCH_WHILE_LOADING = """async path => {
+  const app = window.viewer;
+  // the next plane (keyboard), and as soon as its tiles are loading, another array of the tree
+  document.getElementById("stage").dispatchEvent(new KeyboardEvent("keydown", { key: "]", bubbles: true }));
+  while (!app.loader.loading) await new Promise(r => requestAnimationFrame(r));
+  document.querySelector(`#tree button.node[data-path="${path}"]`).click();
+  return app.loader.loading;
+}"""
+
+
+def test_switching_arrays_while_tiles_load_draws_the_new_view(page, server, cells):
+    """Issue 10: a switch while tiles were in flight left the loader stalled and the new view blank."""
+    open_viewer(page, server)
+    settle(page)
+    level1 = zarr.open_group(str(CELLS), mode="r")["1"][...]
+    for path in ["1", ""]:               # both described once: switching between them is then immediate
+        page.locator(f'#tree button.node[data-path="{path}"]').click()
+        settle(page)
+    for attempt in range(3):
+        assert page.evaluate(SWITCH_WHILE_LOADING, "1") > 0, "the plane's tiles were loading at the switch"
+        page.wait_for_function(IDLE, timeout=30_000)
+        page.wait_for_timeout(100)
+        page.wait_for_function(IDLE, timeout=30_000)
+        assert page.locator("#level-info").inner_text().startswith("level 0/0 · 256×256")
+        z = page.evaluate("window.viewer.index[1]")
+        want = composite(level1[:, z], [{"index": i, "color": cells["colors"][i], "window": cells["windows"][i]}
+                                        for i in range(2)])
+        check_pixels(page, want, seed=12 + attempt)
+        page.locator('#tree button.node[data-path=""]').click()
+        settle(page)
+    assert not page.errors, page.errors
