@@ -9,6 +9,7 @@ from .context import Context
 from .errors import (BudgetError, ChunkError, CodecError, KeyRejectedError, MetadataError, NotFoundError,
                      SelectionError, StoreError, SyncUnavailableError, ZarrliteError)
 from .group import Group
+from .model import ImageModel, image_model, image_model_async
 from .runtime import DEFAULT_MAX_BYTES, IN_PYODIDE, run_sync
 
 if IN_PYODIDE:
@@ -19,7 +20,7 @@ if IN_PYODIDE:
 __version__ = "0.1.0"
 __all__ = ["open", "open_async", "Array", "Group", "ZarrliteError", "MetadataError", "NotFoundError",
            "CodecError", "ChunkError", "SelectionError", "BudgetError", "StoreError", "KeyRejectedError",
-           "SyncUnavailableError", "show"]
+           "SyncUnavailableError", "show", "ImageModel", "image_model", "image_model_async"]
 
 
 async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES, concurrency: int = 16,

@@ -36,6 +36,8 @@ class Array:
     format = property(lambda self: self.meta.format)
     attrs = property(lambda self: self.meta.attrs)
     dimension_names = property(lambda self: self.meta.dimension_names)
+    store = property(lambda self: self._ctx.store, doc="The store the array reads from.")
+    context = property(lambda self: self._ctx, doc="The settings and caches shared by the nodes of its source.")
 
     @property
     def dtype(self) -> np.dtype:
@@ -165,6 +167,14 @@ class Array:
                 await self._decode_into(data, spec, out, proj, proj.coords)
 
         await bounded(map(one, chunk_projections(dims, self.meta.chunks)), self._ctx.concurrency)
+
+    async def shard_index(self, shard):
+        """The decoded index of the shard at grid coordinates `shard` (see `ShardingCodec.locate`), or None
+        when the shard is not stored or its inner chunks cannot be read by range (codecs around the
+        sharding codec)."""
+        if self._sharding is None:
+            return None
+        return await self._shard_index(tuple(shard), self._sharding.grid(self.meta.chunks))
 
     async def _shard_index(self, shard, grid):
         key = self.chunk_key(shard)

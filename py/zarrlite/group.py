@@ -6,7 +6,7 @@ import asyncio
 
 from .context import Context
 from .formats.metadata import GroupMetadata
-from .ome import multiscale_from_attrs
+from .ome import member_names, multiscale_from_attrs
 from .runtime import run_sync
 from .stores.keys import join_key
 
@@ -65,7 +65,7 @@ class Group:
             names = {p[len(prefix):].split("/", 1)[0] for p in consolidated if p.startswith(prefix) and p != self.path}
             return sorted(n for n in names if n)
         listed = await self._ctx.store.list(self.path)
-        candidates = listed if listed is not None else _named_in_attrs(self.attrs)
+        candidates = listed if listed is not None else member_names(self.attrs)
         candidates = [n for n in candidates if n not in _METADATA_NAMES and not n.startswith(".")]
         found = await asyncio.gather(*(self._is_node(n) for n in candidates))
         return sorted(n for n, ok in zip(candidates, found) if ok)
@@ -113,17 +113,3 @@ def describe_array(arr) -> str:
 def _attrs_note(attrs) -> str:
     return f"  attrs: {', '.join(sorted(attrs))[:80]}" if attrs else ""
 
-
-def _named_in_attrs(attrs) -> list[str]:
-    """Member paths a group's own metadata names: OME-NGFF multiscales datasets and labels, N5 scales."""
-    names = []
-    ome = attrs.get("ome", attrs) if isinstance(attrs, dict) else {}
-    for ms in ome.get("multiscales", []) if isinstance(ome.get("multiscales"), list) else []:
-        for ds in ms.get("datasets", []) if isinstance(ms, dict) else []:
-            if isinstance(ds, dict) and isinstance(ds.get("path"), str):
-                names.append(ds["path"].split("/")[0])
-    if isinstance(attrs.get("scales"), list):  # N5 multiscale: s0, s1, ...
-        names.extend(f"s{i}" for i in range(len(attrs["scales"])))
-    if "labels" in ome and isinstance(ome.get("labels"), list):
-        names.append("labels")
-    return list(dict.fromkeys(names))

@@ -1,6 +1,8 @@
-"""Multiscale pyramids from group attributes: OME-NGFF multiscales (0.1-0.5) and the N5 conventions
-(`scales` on the group, `downsamplingFactors` / `pixelResolution` on `s0`, `s1`, ...). Pure: no I/O.
-Everything is given in C order (N5's x-first lists are reversed, as the arrays' shapes are)."""
+"""Multiscale pyramids from attributes: OME-NGFF multiscales (0.1-0.5), OME labels and plates, and the
+N5 conventions (n5-viewer / BigDataViewer / neuroglancer): `scales` or `downsamplingFactors` (one list per
+level) on the group, or `downsamplingFactors` / `pixelResolution` on each `s0`, `s1`, ... dataset.
+Pure: attributes in, descriptions out, no I/O. Everything is given in C order (N5's x-first lists are
+reversed, as the arrays' shapes are)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ class Multiscale:
     name: str | None = None
     version: str | None = None
     channels: tuple[Channel, ...] = field(default_factory=tuple)
+    default_z: int | None = None   # OME omero.rdefs: the plane to show first
+    default_t: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -47,16 +51,56 @@ _DEFAULT_AXES = ("t", "c", "z", "y", "x")
 _AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
 
 
+def _ome(attrs) -> dict:
+    """The OME block: under "ome" (0.5) or the attributes themselves (0.1-0.4)."""
+    if not isinstance(attrs, dict):
+        return {}
+    return attrs["ome"] if isinstance(attrs.get("ome"), dict) else attrs
+
+
 def multiscale_from_attrs(attrs: dict) -> Multiscale | None:
-    """The first multiscale image described by a group's attributes, or None if there is none."""
+    """The first multiscale image described by a group's attributes, or None if there is none.
+    (N5 pyramids described only on their `sN` datasets need those: see `n5_datasets_multiscale`.)"""
     if not isinstance(attrs, dict):
         return None
-    ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else attrs
+    ome = _ome(attrs)
     if isinstance(ome.get("multiscales"), list) and ome["multiscales"]:
         return _ngff(ome, ome.get("version"))
-    if isinstance(attrs.get("scales"), list) or attrs.get("multiScale"):
+    if _n5_factor_lists(attrs) is not None:
         return _n5_group(attrs)
     return None
+
+
+def member_names(attrs) -> list[str]:
+    """Member names a group's own metadata names (for stores that cannot list): the top folders of the
+    OME multiscales datasets, "labels" when the image has labels, and N5 scale levels s0, s1, ..."""
+    names = []
+    ome = _ome(attrs)
+    for ms in ome.get("multiscales", []) if isinstance(ome.get("multiscales"), list) else []:
+        for ds in ms.get("datasets", []) if isinstance(ms, dict) else []:
+            if isinstance(ds, dict) and isinstance(ds.get("path"), str):
+                names.append(ds["path"].split("/")[0])
+    factors = _n5_factor_lists(attrs) if isinstance(attrs, dict) else None
+    names.extend(f"s{i}" for i in range(len(factors or ())))
+    if isinstance(ome.get("labels"), list):
+        names.append("labels")
+    return list(dict.fromkeys(names))
+
+
+def label_paths(attrs) -> list[str]:
+    """The label images an OME `labels` group lists (paths relative to it)."""
+    labels = _ome(attrs).get("labels")
+    return [p for p in labels if isinstance(p, str)] if isinstance(labels, list) else []
+
+
+def is_label_image(attrs) -> bool:
+    """Whether the attributes mark an OME label image (`image-label`)."""
+    return bool(_ome(attrs).get("image-label"))
+
+
+def is_plate(attrs) -> bool:
+    """Whether the attributes describe an OME high-content-screening plate."""
+    return isinstance(_ome(attrs).get("plate"), dict)
 
 
 def _ngff(ome: dict, version) -> Multiscale:
@@ -77,8 +121,14 @@ def _ngff(ome: dict, version) -> Multiscale:
         if outer[0] is not None and scale is not None:
             scale = tuple(a * b for a, b in zip(scale, outer[0]))
         levels.append(Level(ds["path"], scale or (1.0,) * len(axes), translation))
+    omero = ome.get("omero") if isinstance(ome.get("omero"), dict) else {}
+    rdefs = omero.get("rdefs") if isinstance(omero.get("rdefs"), dict) else {}
     return Multiscale(tuple(axes), tuple(levels), ms.get("name"), str(version) if version else None,
-                      _omero_channels(ome.get("omero")))
+                      _omero_channels(omero), _index(rdefs.get("defaultZ")), _index(rdefs.get("defaultT")))
+
+
+def _index(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _ngff_axes(axes, datasets) -> list[Axis]:
@@ -128,27 +178,73 @@ def _omero_channels(omero) -> tuple[Channel, ...]:
     return tuple(out)
 
 
-def _n5_group(attrs: dict) -> Multiscale | None:
-    """N5 pyramids: `scales` (x-first factors per level) on the group; levels are s0, s1, ..."""
-    scales = attrs.get("scales")
-    if not isinstance(scales, list) or not scales or not all(isinstance(s, list) for s in scales):
-        return None
-    ndim = len(scales[0])
+def _n5_factor_lists(attrs: dict):
+    """A group's per-level factor lists: `scales` (n5-viewer) or `downsamplingFactors` (BigDataViewer),
+    each a list of per-dimension lists; None when absent."""
+    for key in ("scales", "downsamplingFactors"):
+        value = attrs.get(key)
+        if isinstance(value, list) and value and all(isinstance(f, list) for f in value):
+            return value
+    return None
+
+
+def _n5_resolution(attrs: dict, ndim: int):
+    """(base pixel size per dimension x-first, unit) from `pixelResolution` ({dimensions, unit} or a
+    list) or `resolution`; (None, None) when absent or of another length."""
     res = attrs.get("pixelResolution")
-    unit = None
-    base = (1.0,) * ndim
     if isinstance(res, dict) and isinstance(res.get("dimensions"), list) and len(res["dimensions"]) == ndim:
-        base, unit = _numbers(res["dimensions"], "N5 pixelResolution.dimensions"), res.get("unit")
-    elif isinstance(attrs.get("resolution"), list) and len(attrs["resolution"]) == ndim:
-        base = _numbers(attrs["resolution"], "N5 resolution")
+        unit = res.get("unit") if isinstance(res.get("unit"), str) else None
+        return _numbers(res["dimensions"], "N5 pixelResolution.dimensions"), unit
+    for key in ("pixelResolution", "resolution"):
+        if isinstance(attrs.get(key), list) and len(attrs[key]) == ndim:
+            return _numbers(attrs[key], f"N5 {key}"), None
+    return None, None
+
+
+def _n5_group(attrs: dict) -> Multiscale | None:
+    """N5 pyramids with the factors on the group; levels are s0, s1, ..."""
+    factors = _n5_factor_lists(attrs)
+    if factors is None:
+        return None
+    return _n5_pyramid(attrs, [(f"s{i}", f) for i, f in enumerate(factors)], attrs)
+
+
+def n5_datasets_multiscale(attrs: dict, datasets: dict) -> Multiscale | None:
+    """The N5 pyramid whose levels `s0`, `s1`, ... each carry their own `downsamplingFactors` (and
+    `pixelResolution`, the size of an s0 pixel), as n5-viewer and N5 Spark write it. `datasets` maps
+    member names to their attributes; the levels run from s0 while the names follow on. None when no
+    level carries factors (or the group describes its factors itself)."""
+    if not isinstance(attrs, dict) or _n5_factor_lists(attrs) is not None or "s0" not in datasets:
+        return None
+    names = []
+    while f"s{len(names)}" in datasets:
+        names.append(f"s{len(names)}")
+    found = [datasets[n].get("downsamplingFactors") for n in names]
+    if not any(isinstance(f, list) for f in found):
+        return None
+    ndim = len(next(f for f in found if isinstance(f, list)))
+    levels = [(n, f if isinstance(f, list) else [1] * ndim) for n, f in zip(names, found)]
+    if any(len(f) != ndim for _, f in levels):
+        raise MetadataError(f"N5 downsamplingFactors of {names} differ in length: {[f for _, f in levels]}")
+    resolution_from = attrs if _n5_resolution(attrs, ndim)[0] is not None else datasets["s0"]
+    return _n5_pyramid({**datasets["s0"], **attrs}, levels, resolution_from)
+
+
+def _n5_pyramid(attrs: dict, levels: list, resolution_attrs: dict) -> Multiscale:
+    ndim = len(levels[0][1])
+    base, unit = _n5_resolution(resolution_attrs, ndim)
+    base = base or (1.0,) * ndim
     names = attrs.get("axes") if isinstance(attrs.get("axes"), list) and len(attrs["axes"]) == ndim \
         else ["x", "y", "z", "c", "t"][:ndim]
     axes = tuple(Axis(str(n), _AXIS_TYPES.get(str(n)), unit if _AXIS_TYPES.get(str(n)) == "space" else None)
                  for n in reversed(names))
-    levels = tuple(Level(f"s{i}", tuple(b * f for b, f in zip(reversed(base),
-                                                               reversed(_numbers(factors, "N5 scales")))))
-                   for i, factors in enumerate(scales))
-    return Multiscale(axes, levels, attrs.get("name"), "n5")
+    out = []
+    for path, factors in levels:
+        if len(factors) != ndim:
+            raise MetadataError(f"N5 factors {factors!r} of '{path}' do not have {ndim} entries")
+        scale = tuple(b * f for b, f in zip(reversed(base), reversed(_numbers(factors, "N5 factors"))))
+        out.append(Level(path, scale))
+    return Multiscale(axes, tuple(out), attrs.get("name") if isinstance(attrs.get("name"), str) else None, "n5")
 
 
 def _numbers(values, what: str) -> tuple[float, ...]:

@@ -74,6 +74,11 @@ def lut(colormap: str) -> np.ndarray:
     return np.round(ramp * np.array(rgb, dtype=np.float64)[None, :]).astype(np.uint8)
 
 
+def colormap_tables() -> dict[str, np.ndarray]:
+    """The (256, 3) uint8 tables of the named colormaps other than gray (a ramp)."""
+    return {name: lut(name) for name in _LUT_DATA}
+
+
 _NAMED = {"red": "#ff0000", "green": "#00ff00", "blue": "#0000ff", "cyan": "#00ffff",
           "magenta": "#ff00ff", "yellow": "#ffff00", "white": "#ffffff"}
 
