@@ -103,3 +103,31 @@ def test_colormaps_are_the_render_tables():
     maps = json.loads(run(viewer_api.colormaps()))
     for name in ("viridis", "magma", "inferno"):
         assert maps[name] == lut(name).ravel().tolist()
+
+
+def test_image_model_crosses_as_exact_json(tmp_path):
+    """The viewer's image model comes from Python, with the values JSON cannot carry tagged (NaN fill)
+    and the dtype each level's reads arrive in."""
+    from zarrlite.webworker import json_text
+
+    a = zarr.create_array(str(tmp_path / "f.zarr"), shape=(4, 30, 20), chunks=(1, 10, 10), dtype=">f2",
+                          fill_value=float("nan"), zarr_format=2)
+    a.attrs["_ARRAY_DIMENSIONS"] = ["time", "lat", "lon"]
+    arr = run(zarrlite.open_async(str(tmp_path / "f.zarr")))
+    model = json.loads(json_text(run(viewer_api.image_of(arr))))
+    assert model["levels"][0]["fillValue"] == {"$zarrlite": "number", "value": "NaN"}
+    assert model["levels"][0]["dtype"] == "<f2" and model["levels"][0]["outDtype"] == "<f4"
+    assert [a["name"] for a in model["axes"]] == ["time", "lat", "lon"] and model["defaultIndex"] == [0, 14, 9]
+    assert viewer_api.describe_of(arr)["dimension_names"] == ["time", "lat", "lon"]
+
+
+def test_viewer_api_uses_public_names_of_arrays_and_render():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(viewer_api))
+    private = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr.startswith("_")
+               and not n.attr.startswith("__")}
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module in ("render", "model", "ome")
+                for a in n.names}
+    assert not private & {"_ctx", "_sharding", "_shard_index"} and not {i for i in imported if i.startswith("_")}

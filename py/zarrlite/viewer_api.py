@@ -1,5 +1,6 @@
-"""What the viewer page (web/viewer/) asks of Python beyond read/render: a node's description for the
-page (dimension names, multiscale pyramid), the chunk map of a plane (which chunks and shards are
+"""What the viewer page (web/viewer/) asks of Python beyond read/render: the image model of a node
+(zarrlite.model: levels, axes, channels, default plane), what the tree shows of each group, a node's
+description for the page (dimension names, chunk grid), the chunk map of a plane (which chunks and shards are
 stored, and how large), an expression over a plane, and the colormap tables.
 
 The worker calls `call(name, args_json)`; answers are JSON text, or `(ndarray, meta_json)` for arrays
@@ -10,7 +11,6 @@ in CPython as well, which is where they are unit-tested.
 from __future__ import annotations
 
 import asyncio
-import base64
 import builtins
 import json
 import math
@@ -18,8 +18,9 @@ import math
 import numpy as np
 
 from .errors import ZarrliteError
+from .model import dimension_names, image_model_async, node_summary
 from .ome import multiscale_from_attrs
-from .render import _LUT_DATA
+from .render import colormap_tables
 
 MAX_CELLS = 4096        # chunks (or inner chunks) described by one chunk map
 SIZE_CONCURRENCY = 16   # stored-size look-ups in flight
@@ -31,6 +32,35 @@ async def call(name: str, args_json: str):
     if fn is None:
         raise ZarrliteError(f"viewer_api: no function {name!r} (one of {', '.join(sorted(_CALLS))})")
     return await fn(*json.loads(args_json or "[]"))
+
+
+# -- the image model --------------------------------------------------------------------------------
+async def image(path: str) -> str:
+    """JSON: the image model of the node at `path` (see `image_of`)."""
+    from .webworker import json_text
+
+    node = await _node(path)
+    parent = await _node(path.rpartition("/")[0]) if path and hasattr(node, "shape") else None
+    return json_text(await image_of(node, parent))
+
+
+async def image_of(node, parent=None) -> dict:
+    """`zarrlite.model.ImageModel.as_dict()` plus, per level, `outDtype`: the dtype its reads arrive in."""
+    from .webworker import output_dtype
+
+    model = (await image_model_async(node, parent)).as_dict()
+    for level in model["levels"]:
+        level["outDtype"] = output_dtype(level["dtype"])[0].str
+    return model
+
+
+async def summaries(paths: list) -> str:
+    """JSON {path: `zarrlite.model.node_summary`} of the groups at `paths` (what the tree shows)."""
+    from .webworker import json_text
+
+    nodes = await asyncio.gather(*(_node(p) for p in paths))
+    found = await asyncio.gather(*(node_summary(n) for n in nodes))
+    return json_text(dict(zip(paths, found)))
 
 
 # -- node descriptions ------------------------------------------------------------------------------
@@ -49,7 +79,7 @@ def describe_of(node) -> dict:
     info = {"path": node.path, "format": node.format}
     if hasattr(node, "shape"):
         meta = node.meta
-        info.update(kind="array", dimension_names=_names(meta.dimension_names), grid=list(meta.grid),
+        info.update(kind="array", dimension_names=dimension_names(node), grid=list(meta.grid),
                     stored_chunks=list(meta.chunks), nbytes=int(node.nbytes))
     else:
         info["kind"] = "group"
@@ -60,10 +90,6 @@ def describe_of(node) -> dict:
             ms = None
         info["multiscale"] = ms.as_dict() if ms is not None else None
     return info
-
-
-def _names(names):
-    return None if names is None else [None if n is None else str(n) for n in names]
 
 
 # -- chunk map --------------------------------------------------------------------------------------
@@ -114,7 +140,7 @@ async def chunk_map_of(arr, plane: list, region: list | None = None) -> dict:
         return tuple(coords), arr.chunk_key(coords)
 
     keys = [(r, c) + key_of(r, c) for r in rows for c in cols]
-    sizes = await _bounded_gather([stored_size(arr._ctx.store, k) for *_, k in keys])
+    sizes = await _bounded_gather([stored_size(arr.store, k) for *_, k in keys])
     if shards is None:
         out["cells"] = [[r, c, n] for (r, c, _, _), n in zip(keys, sizes)]
         return out
@@ -122,12 +148,10 @@ async def chunk_map_of(arr, plane: list, region: list | None = None) -> dict:
     sharding = arr.meta.pipeline.array_bytes
     grid = sharding.grid(stored)
     inner_fixed = {d: (int(p) % stored[d]) // chunks[d] for d, p in enumerate(plane) if p is not None}
-    uniform = arr._sharding is not None   # inner chunks readable with ranges: the index is at hand
-
     async def inner_cells(r, c, coords, n):
         gy, gx = grid[dy], grid[dx]
         cells = []
-        index = await arr._shard_index(coords, grid) if (n is not None and uniform) else None
+        index = await arr.shard_index(coords) if n is not None else None   # None: not readable by range
         for iy in range(gy):
             for ix in range(gx):
                 row, col = r * gy + iy, c * gx + ix
@@ -213,7 +237,7 @@ async def evaluate(path: str, selection: str, expr: str):
 # -- colormaps ----------------------------------------------------------------------------------------
 async def colormaps() -> str:
     """JSON {name: [r, g, b, r, g, b, ...]} of the 256-entry tables of render.py (gray is implicit)."""
-    return json.dumps({name: list(base64.b64decode("".join(data))) for name, data in _LUT_DATA.items()})
+    return json.dumps({name: table.ravel().tolist() for name, table in colormap_tables().items()})
 
 
 async def _node(path: str):
@@ -222,4 +246,4 @@ async def _node(path: str):
     return await node(path)
 
 
-_CALLS = {"describe": describe, "chunk_map": chunk_map, "evaluate": evaluate, "colormaps": colormaps}
+_CALLS = {"image": image, "summaries": summaries, "describe": describe, "chunk_map": chunk_map, "evaluate": evaluate, "colormaps": colormaps}
