@@ -11,6 +11,9 @@ Faults:
   reset                     the connection is closed with a TCP RST, no response
   truncate                  headers promise the whole body, half of it is sent, the connection closes
   bad-content-range         206 with a Content-Range for other bytes than asked (and a body to match it)
+  other-range               206 with as many bytes as asked, from one byte further on (or back), labelled
+                            truthfully by its Content-Range
+  no-content-range          206 with the bytes asked for, and no Content-Range header
   ignore-range              200 with the whole body, whatever Range asked for
   stall                     nothing is sent for `stall_seconds` (then the connection closes)
 Ranges honoured otherwise: `bytes=a-b`, `bytes=a-`, `bytes=-n` (206 + Content-Range; 416 past the end).
@@ -25,8 +28,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("500", "503", "429", "418", "400", "404", "403", "reset", "truncate", "bad-content-range", "ignore-range",
-          "stall")
+FAULTS = ("500", "503", "429", "418", "400", "404", "403", "reset", "truncate", "bad-content-range", "other-range",
+          "no-content-range", "ignore-range", "stall")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -74,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         key = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path).lstrip("/")
         rng = self.headers.get("Range")
         fault = owner._take_fault(key)
-        owner._log(key, rng, fault or "ok")
+        owner._log(key, rng, fault or "ok", dict(self.headers.items()))
         data = owner.files.get(key)
         if fault in ("500", "503", "429", "418", "400", "404", "403"):
             self._send(int(fault), f"injected {fault}".encode())
@@ -112,7 +115,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault == "bad-content-range":  # consistent in itself, but not the bytes that were asked for
             start, end = (start + 1, end) if start + 1 <= end else (0, min(end + 1, size - 1))
-        self._send(206, data[start:end + 1], {"Content-Range": f"bytes {start}-{end}/{size}"})
+        if fault == "other-range" and end - start + 1 < size:  # same length, other bytes
+            shift = 1 if end + 1 < size else -1
+            start, end = start + shift, end + shift
+        headers = {} if fault == "no-content-range" else {"Content-Range": f"bytes {start}-{end}/{size}"}
+        self._send(206, data[start:end + 1], headers)
 
 
 class _Server(ThreadingHTTPServer):
@@ -130,6 +137,7 @@ class FaultServer:
         self._release = threading.Event()
         self._faults: list[list] = []  # [fault, match, remaining (None: always)]
         self.log: list[tuple[str, str | None, str]] = []
+        self.request_headers: list[dict] = []  # of each request in the log
         self._thread = None
 
     @property
@@ -149,12 +157,18 @@ class FaultServer:
         with self._lock:
             self._faults.clear()
             self.log.clear()
+            self.request_headers.clear()
             self._release.set()
             self._release = threading.Event()
 
     def requests(self, match: str = "") -> int:
         with self._lock:
             return sum(1 for key, _, _ in self.log if match in key)
+
+    def header_values(self, name: str) -> list[str]:
+        """The values of request header `name`, one per logged request (None where it was not sent)."""
+        with self._lock:
+            return [next((v for k, v in h.items() if k.lower() == name.lower()), None) for h in self.request_headers]
 
     def _take_fault(self, key: str) -> str | None:
         with self._lock:
@@ -166,9 +180,10 @@ class FaultServer:
                     return fault
         return None
 
-    def _log(self, key, rng, what):
+    def _log(self, key, rng, what, headers):
         with self._lock:
             self.log.append((key, rng, what))
+            self.request_headers.append(headers)
 
     def start(self) -> "FaultServer":
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fault-http", daemon=True)

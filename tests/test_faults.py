@@ -258,3 +258,41 @@ def test_fault_matrix(capsys):
     with capsys.disabled():
         print("\n\nfault matrix (outcome, requests for the faulty key)\n" + "\n".join(lines))
     assert not bad, bad
+
+
+@pytest.mark.parametrize("read_name", list(READS))
+def test_other_bytes_of_the_same_length_are_an_error(srv, dataset, read_name):
+    """A 206 with as many bytes as asked, but from elsewhere (its Content-Range says so): refused; a raw
+    inner chunk read from it would otherwise be another chunk's values."""
+    key = READS[read_name][0]
+    srv.inject("other-range", match=key)
+    key, box = run_read(srv, dataset, read_name)
+    outcome = _record("other-range", "always", read_name, box, dataset, srv, key)
+    if read_name in RANGED:
+        _assert_store_error(box, srv, key, "Content-Range")
+        assert "206" in str(box["error"]) and srv.requests(key) == 1
+    else:
+        assert outcome == "ok", box.get("error")
+
+
+@pytest.mark.parametrize("read_name", list(READS))
+def test_206_without_content_range_is_read_when_its_length_is_the_asked_one(srv, dataset, read_name):
+    """As from a cross-origin server that does not expose Content-Range to the browser: every range
+    zarrlite asks for has a definite length (a start and a length, or a suffix), so the answer is used
+    when it has exactly that length (see http_rules.py)."""
+    key = READS[read_name][0]
+    srv.inject("no-content-range", match=key)
+    key, box = run_read(srv, dataset, read_name)
+    assert _record("no-content-range", "always", read_name, box, dataset, srv, key) == "ok", box.get("error")
+
+
+def test_206_without_content_range_for_an_open_range_is_an_error(srv, dataset):
+    srv.inject("no-content-range", match="v2/0.0")
+    box = within(WATCHDOG, lambda: asyncio.run(HttpStore(srv.url, **OPTIONS).get_range("v2/0.0", 3, None)))
+    _assert_store_error(box, srv, "v2/0.0", "without a valid Content-Range")
+
+
+def test_headers_reach_the_server(srv, dataset):
+    box = within(WATCHDOG, lambda: zarrlite.open(srv.url, "v2", headers={"X-Zarrlite-Test": "yes"}, **OPTIONS))
+    assert "error" not in box, box["error"]
+    assert srv.header_values("X-Zarrlite-Test") and set(srv.header_values("X-Zarrlite-Test")) == {"yes"}, srv.log
