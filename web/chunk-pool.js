@@ -10,19 +10,26 @@
 const INLINE_BELOW = 64 << 10;
 
 /**
- * GET `url` (optionally a byte range): [status, statusText, body (for 200/206) or null]. A failed or
- * timed-out request rejects ("TypeError: Failed to fetch" for CORS and network errors, "TimeoutError").
+ * GET `url` (optionally a byte range) with `headers`: [status, statusText, body (for 200/206) or null,
+ * Content-Range or null, Content-Length or null]. What the answer means is decided in Python
+ * (py/zarrlite/stores/http_rules.py). A failed, timed-out or aborted request rejects ("TypeError:
+ * Failed to fetch" for CORS and network errors, "TimeoutError", "AbortError").
  * @param {string} url
  * @param {string | null} range a Range header value
  * @param {number} ms timeout
- * @returns {Promise<[number, string, Uint8Array | null]>}
+ * @param {Record<string, string> | null} [headers] more request headers
+ * @param {AbortSignal | null} [signal] aborts the request (with the timeout, whichever comes first)
+ * @returns {Promise<[number, string, Uint8Array | null, string | null, string | null]>}
  */
-export async function fetchBytes(url, range, ms) {
-  const init = { signal: AbortSignal.timeout(ms) };
-  if (range) init.headers = { Range: range };
+export async function fetchBytes(url, range, ms, headers = null, signal = null) {
+  const timeout = AbortSignal.timeout(ms);
+  /** @type {RequestInit} */
+  const init = { signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
+  if (range || headers) init.headers = range ? { ...headers, Range: range } : { ...headers };
   const resp = await fetch(url, init);
   const ok = resp.status === 200 || resp.status === 206;
-  return [resp.status, resp.statusText, ok ? new Uint8Array(await resp.arrayBuffer()) : null];
+  const body = ok ? new Uint8Array(await resp.arrayBuffer()) : null;
+  return [resp.status, resp.statusText, body, resp.headers.get("Content-Range"), resp.headers.get("Content-Length")];
 }
 
 /** `data` itself when it owns its whole buffer (then it can be transferred), else a copy that does. */

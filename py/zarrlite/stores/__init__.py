@@ -13,7 +13,7 @@ from .memory import MemoryStore
 __all__ = ["Store", "CachedStore", "HttpStore", "LocalStore", "MemoryStore", "ZipStore", "store_for"]
 
 # Imported on first use: http.client, zipfile and their dependencies cost the browser worker ~65 ms of
-# start-up, and it never uses these stores (it has stores/browser.py).
+# start-up, and it never uses these stores (it has stores/browser*.py).
 _LAZY = {"HttpStore": ".http", "LocalStore": ".local", "ZipStore": ".zip"}
 
 
@@ -25,7 +25,9 @@ def __getattr__(name):
 
 
 def store_for(source, *, cache_bytes: int = 256 << 20, **http_options):
-    """A store for a directory path, a .zip path, an http(s) URL, or a store object (returned as is)."""
+    """A store for a directory path, a .zip path, an http(s) URL, or a store object (returned as is).
+    `http_options` (`headers`, `retries`, `timeout`, `backoff`, `concurrency`) go to the HTTP store of the
+    runtime: HttpStore in CPython, FetchStore in the browser."""
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     if not isinstance(source, str):
@@ -34,11 +36,10 @@ def store_for(source, *, cache_bytes: int = 256 << 20, **http_options):
         raise StoreError(f"cannot open {source!r}: expected a path, a URL or a store")
     if source.startswith(("http://", "https://")):
         if IN_PYODIDE:  # no sockets in the browser: fetch
-            from .browser import FetchStore
-            store = FetchStore(source, **{k: v for k, v in http_options.items() if k in ("concurrency", "retries", "timeout")})
+            from .browser_fetch import FetchStore as HttpTransport
         else:
-            from .http import HttpStore
-            store = HttpStore(source, **http_options)
+            from .http import HttpStore as HttpTransport
+        store = HttpTransport(source, **http_options)  # the same options, meaning the same, in both
         return CachedStore(store, cache_bytes) if cache_bytes else store
     if os.path.isdir(source):
         from .local import LocalStore

@@ -1,0 +1,155 @@
+"""HTTP in the browser: `FetchStore`, the browser transport of the HTTP rules (http_rules.py).
+
+Every request is one awaited call of one JS function,
+`fetch(url, range, ms, headers, signal) -> [status, statusText, body | null, contentRange | null,
+contentLength | null]`: in zarrlite's worker, web/chunk-pool.js's (registered by web/worker.js as the
+module `zarrlite_jsfetch`; it runs on a chunk worker when one is free); elsewhere (a notebook kernel
+without that worker) `fetch_here`, the same steps through `js.fetch`.
+
+Only importable in Pyodide (it needs `js` and `pyodide.ffi`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextvars import ContextVar
+
+import js
+from pyodide.ffi import JsException, to_js
+
+from ..errors import StoreError
+from .http_rules import NoAnswer, Response, fetch_with_retries, key_url, parse_content_range, status_class
+
+ABORT_SIGNAL: ContextVar = ContextVar("zarrlite_abort_signal", default=None)
+"""The JS AbortSignal of the request the current task serves, or None. The worker sets it in the Task
+that serves a page request (webworker.py); every fetch a FetchStore makes in that Task (and the Tasks it
+starts, which copy its context) carries it, so aborting the request aborts its fetches."""
+
+
+def _js_object(mapping: dict):
+    return to_js(mapping, dict_converter=js.Object.fromEntries)
+
+
+async def fetch_here(url: str, range_header: str | None, ms: int, headers, signal):
+    """web/chunk-pool.js's `fetchBytes`, from Python: for a runtime without zarrlite's worker."""
+    timeout = js.AbortSignal.timeout(ms)
+    request_headers = js.Object.assign(js.Object.new(), headers) if headers is not None else js.Object.new()
+    if range_header:
+        setattr(request_headers, "Range", range_header)
+    init = {"signal": js.AbortSignal.any(to_js([signal, timeout])) if signal is not None else timeout,
+            "headers": request_headers}
+    resp = await js.fetch(url, _js_object(init))
+    body = js.Uint8Array.new(await resp.arrayBuffer()) if resp.status in (200, 206) else None
+    return [resp.status, resp.statusText, body, resp.headers.get("Content-Range"), resp.headers.get("Content-Length")]
+
+
+def _js_fetch():
+    try:
+        from zarrlite_jsfetch import fetch  # registered by web/worker.js
+    except ImportError:
+        return fetch_here
+    return fetch
+
+
+def _cors_hint(url: str, ranged: bool) -> str:
+    hint = (f"fetch {url} failed: the server is unreachable or refuses cross-origin reads. A server on "
+            f"another origin must send 'Access-Control-Allow-Origin: *' (or this page's origin)")
+    if ranged:
+        hint += (", and for ranged reads allow the request header ('Access-Control-Allow-Headers: Range')"
+                 " and expose 'Access-Control-Expose-Headers: Content-Range'")
+    return hint + "."
+
+
+class FetchStore:
+    """Keys are paths below `url`, read with the browser's fetch (what answers mean: http_rules.py).
+
+    Options, the same as CPython's HttpStore: `headers` sent with every request (a cross-origin server
+    must allow them: Access-Control-Allow-Headers); at most `concurrency` requests in flight; transient
+    failures (5xx, 429, time-outs) retried `retries` times, `backoff` seconds doubling between tries;
+    `timeout` (seconds) bounds each request."""
+
+    def __init__(self, url: str, *, concurrency: int = 16, retries: int = 3, timeout: float = 60.0,
+                 backoff: float = 0.1, headers: dict | None = None):
+        if not url.startswith(("http://", "https://", "blob:")):
+            raise StoreError(f"not an http(s) URL: {url!r}")
+        self.url = url.rstrip("/")
+        self.concurrency = concurrency
+        self.retries = retries
+        self.timeout = timeout
+        self.backoff = backoff
+        self.headers = dict(headers or {})
+        self._js_headers = _js_object(self.headers) if self.headers else None
+        self._fetch_js = _js_fetch()
+        self._sem = None
+        self.requests = 0
+        self.bytes_received = 0
+
+    def key_url(self, key: str) -> str:
+        return key_url(self.url, key)
+
+    def _no_answer(self, error: JsException, url: str, ranged: bool) -> NoAnswer:
+        name = getattr(error, "name", "")
+        if name == "TimeoutError" or "TimeoutError" in str(error):
+            return NoAnswer(f"timed out after {self.timeout:g} s")
+        if name == "AbortError":
+            return NoAnswer(f"GET {url}: aborted", retry=False)
+        if "Failed to fetch" in str(error):
+            return NoAnswer(_cors_hint(url, ranged), retry=False)
+        return NoAnswer(str(error))
+
+    async def _call(self, url: str, range_header: str | None):
+        return await self._fetch_js(url, range_header, int(self.timeout * 1000), self._js_headers,
+                                    ABORT_SIGNAL.get())
+
+    async def _fetch(self, key: str, start: int, length: int | None) -> bytes | None:
+        url = self.key_url(key)
+
+        async def send(range_header):
+            try:
+                reply = await self._call(url, range_header)
+            except JsException as e:
+                return self._no_answer(e, url, range_header is not None)
+            body = None if reply[2] is None else reply[2].to_bytes()
+            self.requests += 1
+            self.bytes_received += len(body or b"")
+            # No Content-Length: the browser already fails a transfer shorter than it, and hands over
+            # the body content-decoded, so the header's number need not count the body's bytes.
+            return Response(int(reply[0]), str(reply[1]), body, reply[3], None)
+
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.concurrency)
+        async with self._sem:
+            return await fetch_with_retries(url, start, length, send, retries=self.retries, backoff=self.backoff)
+
+    async def get(self, key):
+        return await self._fetch(key, 0, None)
+
+    async def get_range(self, key, start, length):
+        return await self._fetch(key, start, length)
+
+    async def size(self, key):
+        """The total of a one-byte range's Content-Range; the value's length when the server does not say."""
+        url = self.key_url(key)
+        try:
+            reply = await self._call(url, "bytes=0-0")
+        except JsException:
+            reply = None
+        if reply is not None:
+            status = int(reply[0])
+            if status_class(status) == "missing":
+                return None
+            if status == 416:  # an empty value
+                return 0
+            parsed = parse_content_range(reply[3]) if status == 206 else None
+            if parsed is not None and parsed[2] is not None:
+                return parsed[2]
+            if status == 200 and reply[2] is not None:  # the server ignored Range: the whole value came
+                return int(reply[2].length)
+        data = await self.get(key)
+        return None if data is None else len(data)
+
+    async def list(self, prefix=""):
+        return None  # HTTP cannot list; consolidated metadata or known names are used instead
+
+    def __repr__(self):
+        return f"FetchStore({self.url!r})"
