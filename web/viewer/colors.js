@@ -17,8 +17,6 @@ export function labelColor(id) {
   const lift = b => 64 + Math.floor((b * 191) / 255);
   return [lift(h & 255), lift((h >>> 8) & 255), lift((h >>> 16) & 255)];
 }
-/** Plain colours for channels without OME colours (first: the usual fluorescence order). */
-export const PALETTE = ["#00ff00", "#ff00ff", "#00ffff", "#ff0000", "#0000ff", "#ffff00", "#ffffff"];
 export const NAMED_COLORS = { red: "#ff0000", green: "#00ff00", blue: "#0000ff", cyan: "#00ffff",
   magenta: "#ff00ff", yellow: "#ffff00", white: "#ffffff" };
 

@@ -1,7 +1,42 @@
-// The tree of groups and arrays, and the metadata of the selected node, as plain DOM.
+// The tree of groups and arrays, and the metadata of the selected node, as plain DOM. What a node is
+// (a pyramid, a plate, its axes and channels) comes from Python: the tree's summaries
+// (viewer_api.summaries) and the image model (viewer_api.image); no attribute names here.
 
-import { findNode } from "./image.js";
 import { unitSymbol } from "./image.js";
+
+/**
+ * @typedef {{multiscale: boolean, plate: boolean, levels: number | null, badge: string | null,
+ *   convention: string | null}} Summary
+ */
+
+/** @param {any} tree @param {string} path */
+export function findNode(tree, path) {
+  if (!tree) return null;
+  if (tree.path === path) return tree;
+  for (const c of tree.children ?? []) {
+    const hit = findNode(c, path);
+    if (hit) return hit;
+  }
+  return null;
+}
+
+/** The node to show first: the root if it is an image, else the first multiscale group, else the
+ * first array of 2+ dimensions. @param {any} tree @param {(n: any) => boolean} isMultiscale */
+export function defaultNode(tree, isMultiscale) {
+  const walk = (n, pred) => pred(n) ? n : (n.children ?? []).map(c => walk(c, pred)).find(Boolean) ?? null;
+  return walk(tree, isMultiscale) ?? walk(tree, n => n.kind === "array" && n.shape.length >= 2) ?? null;
+}
+
+/** The paths of the groups of a tree (what viewer_api.summaries describes). @param {any} tree */
+export function groupPaths(tree) {
+  const out = [];
+  const walk = n => { if (n.kind === "group") { out.push(n.path); (n.children ?? []).forEach(walk); } };
+  if (tree) walk(tree);
+  return out;
+}
+
+/** The parent path of a node path ("" for the root's children). */
+export const parentPath = p => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
 
 /** Escape text for innerHTML. */
 export const esc = s => String(s).replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -25,19 +60,10 @@ export function dtypeName(d) {
   return name + order;
 }
 
-/** Whether a tree node's attributes describe a multiscale image (OME-NGFF or N5). */
-export function looksMultiscale(n) {
-  const a = n?.attrs ?? {};
-  return n?.kind === "group" && !!(a.multiscales || a.ome?.multiscales || Array.isArray(a.scales) || a.multiScale);
-}
-
-function badge(n) {
-  const a = n.attrs ?? {};
-  const ms = a.ome?.multiscales ?? a.multiscales;
-  if (ms) return `<span class="badge ome">OME ${esc(a.ome?.version ?? ms[0]?.version ?? "")} · ${ms[0]?.datasets?.length ?? "?"} levels</span>`;
-  if (Array.isArray(a.scales)) return `<span class="badge n5">N5 pyramid · ${a.scales.length} levels</span>`;
-  if (a.ome?.plate || a.plate) return `<span class="badge">plate</span>`;
-  return "";
+/** @param {Summary | undefined} sum */
+function badge(sum) {
+  if (!sum?.badge) return "";
+  return `<span class="badge${sum.convention ? ` ${esc(sum.convention)}` : ""}">${esc(sum.badge)}</span>`;
 }
 
 /**
@@ -45,14 +71,16 @@ function badge(n) {
  * @param {HTMLElement} el
  * @param {any} tree
  * @param {(path: string) => void} onSelect
+ * @param {Record<string, Summary>} [summaries] by node path
  */
-export function renderTree(el, tree, onSelect) {
+export function renderTree(el, tree, onSelect, summaries = {}) {
   const row = (n, depth) => {
-    const icon = n.kind === "group" ? (looksMultiscale(n) ? "▣" : "▸") : "▦";
+    const sum = summaries[n.path];
+    const icon = n.kind === "group" ? (sum?.multiscale ? "▣" : "▸") : "▦";
     const shape = n.kind === "array" ? `<span class="dim">${n.shape.join(" × ")} ${esc(dtypeName(n.dtype))}</span>` : "";
     const name = n.path === "" ? (tree.label ?? "/") : n.name;
     let html = `<li><button class="node ${n.kind}" data-path="${esc(n.path)}" style="padding-left:${0.4 + depth * 0.9}em" title="${esc(n.path || "/")}">` +
-      `<span class="icon">${icon}</span><span class="name">${esc(name)}</span>${badge(n)}${shape}</button></li>`;
+      `<span class="icon">${icon}</span><span class="name">${esc(name)}</span>${badge(sum)}${shape}</button></li>`;
     for (const c of n.children ?? []) html += row(c, depth + 1);
     if (n.truncated) html += `<li class="dim" style="padding-left:${1.3 + depth * 0.9}em">… more members not listed</li>`;
     return html;
@@ -67,20 +95,19 @@ export function markSelected(el, path) {
 }
 
 /**
- * The metadata table of a node (and its multiscale description when `info` has one).
+ * The metadata table of a node, and the image it shows when it is one.
  * @param {HTMLElement} el
- * @param {any} tree
- * @param {any} node
+ * @param {any} node the tree node
  * @param {any} info viewer_api.describe of the node (may be null while loading)
+ * @param {import("./image.js").ImageModel | null} [image] its image model, when it has one
  */
-export function renderMeta(el, tree, node, info) {
+export function renderMeta(el, node, info, image = null) {
   const rows = [];
   const add = (k, v) => rows.push(`<tr><th>${esc(k)}</th><td>${v}</td></tr>`);
   add("path", `<code>/${esc(node.path)}</code>`);
   add("format", esc({ zarr2: "Zarr v2", zarr3: "Zarr v3", n5: "N5" }[node.format] ?? node.format));
   if (node.kind === "array") {
-    const xr = node.attrs?._ARRAY_DIMENSIONS;
-    const names = info?.dimension_names ?? (Array.isArray(xr) ? xr : null);
+    const names = info?.dimension_names;
     add("shape", node.shape.map((s, d) => names?.[d] ? `${esc(names[d])}: ${s}` : s).join(" × "));
     add("dtype", `${esc(dtypeName(node.dtype))} <span class="dim">${esc(node.dtype)}</span>`);
     add("chunks", node.chunks.join(" × ") + (info?.grid ? ` <span class="dim">(${info.grid.map((g, d) => node.shards ? Math.ceil(node.shape[d] / node.chunks[d]) : g).join(" × ")} chunks)</span>` : ""));
@@ -92,27 +119,26 @@ export function renderMeta(el, tree, node, info) {
     add("members", String((node.children ?? []).length));
   }
   let html = `<table class="kv">${rows.join("")}</table>`;
-  const ms = info?.multiscale;
-  if (ms) html += multiscaleHTML(tree, node, ms);
-  if (info?.multiscale_error) html += `<p class="warn">multiscale metadata: ${esc(info.multiscale_error)}</p>`;
+  const pyramid = image?.kind === "group" && image.description ? image : null;
+  if (pyramid) html += pyramidHTML(pyramid);
   const attrs = node.attrs ?? {};
   if (Object.keys(attrs).length) {
-    html += `<details class="attrs"${ms ? "" : " open"}><summary>attributes</summary><pre>${esc(JSON.stringify(attrs, null, 1))}</pre></details>`;
+    html += `<details class="attrs"${pyramid ? "" : " open"}><summary>attributes</summary><pre>${esc(JSON.stringify(attrs, null, 1))}</pre></details>`;
   }
   el.innerHTML = html;
 }
 
-function multiscaleHTML(tree, node, ms) {
-  const kind = ms.version === "n5" ? "N5 multiscale" : `OME-NGFF ${esc(ms.version ?? "")} multiscale`;
-  const axes = ms.axes.map(a => `${esc(a.name)}${a.type ? `<span class="dim">:${esc(a.type)}</span>` : ""}${a.unit ? ` <span class="dim">(${esc(unitSymbol(a.unit))})</span>` : ""}`).join(", ");
-  const levels = ms.levels.map(l => {
-    const a = findNode(tree, node.path ? `${node.path}/${l.path}` : l.path);
-    const scale = (l.scale ?? []).map(v => Number(v.toPrecision(4))).join(" × ");
-    return `<tr><td><code>${esc(l.path)}</code></td><td>${a ? a.shape.join(" × ") : "<em>missing</em>"}</td><td>${a ? a.chunks.join("×") : ""}</td><td>${scale}</td></tr>`;
+/** @param {import("./image.js").ImageModel} img */
+function pyramidHTML(img) {
+  const axes = img.axes.map(a => `${esc(a.name)}${a.type ? `<span class="dim">:${esc(a.type)}</span>` : ""}${a.unit ? ` <span class="dim">(${esc(unitSymbol(a.unit))})</span>` : ""}`).join(", ");
+  const levels = img.levels.map(l => {
+    const scale = l.scale.map(v => Number(v.toPrecision(4))).join(" × ");
+    return `<tr><td><code>${esc(l.path)}</code></td><td>${l.shape.join(" × ")}</td><td>${l.chunks.join("×")}</td><td>${scale}</td></tr>`;
   }).join("");
-  const channels = (ms.channels ?? []).map(c => `<li><span class="sw" style="background:#${esc(c.color)}"></span>${esc(c.label)}` +
-    `${c.window ? ` <span class="dim">window ${c.window.join("–")}</span>` : ""}${c.active ? "" : ' <span class="dim">(off)</span>'}</li>`).join("");
-  return `<div class="ms"><h4>${kind}${ms.name ? ` — ${esc(ms.name)}` : ""}</h4>` +
+  const channels = img.channels.filter(c => c.sourceColor).map(c => `<li><span class="sw" style="background:${esc(c.sourceColor)}"></span>${esc(c.label)}` +
+    `${c.window ? ` <span class="dim">window ${c.window.join("–")}</span>` : ""}${c.visible ? "" : ' <span class="dim">(off)</span>'}</li>`).join("");
+  const labels = img.labels.length ? `<p>labels: ${img.labels.map(p => `<code>${esc(p)}</code>`).join(", ")}</p>` : "";
+  return `<div class="ms"><h4>${esc(img.description)}</h4>` +
     `<p>axes: ${axes}</p><table class="levels"><tr><th>level</th><th>shape</th><th>chunks</th><th>scale</th></tr>${levels}</table>` +
-    (channels ? `<p>channels (omero):</p><ul class="chs">${channels}</ul>` : "") + "</div>";
+    (channels ? `<p>channels:</p><ul class="chs">${channels}</ul>` : "") + labels + "</div>";
 }
