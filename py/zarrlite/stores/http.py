@@ -11,7 +11,7 @@ import weakref
 
 from ..errors import StoreError
 from ..runtime import per_loop
-from .http_rules import NoAnswer, Response, fetch_with_retries, key_url
+from .http_rules import SIZE_RANGE, NoAnswer, Response, fetch_with_retries, key_url, size_of
 
 
 class HttpStore:
@@ -105,6 +105,18 @@ class HttpStore:
 
     async def get_range(self, key, start, length):
         return await self._fetch(key, start, length)
+
+    async def size(self, key):
+        """The value's size from a one-byte range (http_rules.size_of); its length when the server does
+        not say."""
+        answer = await asyncio.to_thread(self._request_once, key, SIZE_RANGE)
+        exists, size = (True, None) if isinstance(answer, NoAnswer) else size_of(answer)
+        if not exists:
+            return None
+        if size is None:
+            data = await self.get(key)
+            size = None if data is None else len(data)
+        return size
 
     async def list(self, prefix=""):
         return None  # plain HTTP cannot list; consolidated metadata or known names are used instead

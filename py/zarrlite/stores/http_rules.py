@@ -159,6 +159,25 @@ def check_partial(url: str, body: bytes, content_range: str | None, start: int, 
     return body
 
 
+SIZE_RANGE = "bytes=0-0"  # the request whose answer tells a value's size without sending it
+
+
+def size_of(response: Response) -> tuple[bool, int | None]:
+    """From the answer to a SIZE_RANGE request: (the value exists, its size or None when the answer
+    does not say)."""
+    kind = status_class(response.status)
+    if kind == "missing":
+        return False, None
+    if response.status == 416:  # no byte 0: an empty value
+        return True, 0
+    if response.status == 206:
+        parsed = parse_content_range(response.content_range)
+        return True, None if parsed is None else parsed[2]
+    if response.status == 200 and response.body is not None:  # Range ignored: the whole value came
+        return True, len(response.body)
+    return True, None
+
+
 async def fetch_with_retries(url: str, start: int, length: int | None, send, *, retries: int, backoff: float,
                              jitter=random.random, sleep=asyncio.sleep) -> bytes | None:
     """get_range(start, length) of `url` through `send(range_header)` (an async transport), with up to

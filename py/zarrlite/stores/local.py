@@ -49,7 +49,8 @@ class LocalStore:
             return None
 
     async def list(self, prefix=""):
-        path = self._path(prefix.strip("/")) if prefix.strip("/") else self.root
+        prefix = check_key(prefix).strip("/")
+        path = self._path(prefix) if prefix else self.root
         try:
             return sorted(os.listdir(path))
         except (FileNotFoundError, NotADirectoryError):

@@ -22,7 +22,7 @@ class MemoryStore:
         return None if data is None else len(data)
 
     async def list(self, prefix=""):
-        return child_names(self.mapping, prefix)
+        return child_names(self.mapping, check_key(prefix))
 
     def __repr__(self):
         return f"MemoryStore({len(self.mapping)} keys)"
