@@ -147,7 +147,7 @@ def test_show_multiscale_group_picks_a_level(stack):
     root, _ = stack
     shown = notebook.show(zarrlite.open(str(root), "ome"), max_size=200, window=(0, 255))
     png = decode_png(shown._repr_png_())
-    assert "/ome/1 " in shown._caption()          # the coarsest level with >= 200 px: 256 x 256
+    assert "/ome/1 " in shown.caption()          # the coarsest level with >= 200 px: 256 x 256
     assert png.shape == (128, 128, 3)             # read with step 2 to stay within max_size
 
 
@@ -219,7 +219,10 @@ def test_no_sync_runtime_gives_the_async_form(stack, monkeypatch):
         coro.close()
         raise zarrlite.SyncUnavailableError(f"use {form}")
 
-    monkeypatch.setattr(notebook, "run_sync", no_sync)
+    from zarrlite import inline, summaries
+
+    monkeypatch.setattr(inline, "run_sync", no_sync)      # show() and the summaries read through these
+    monkeypatch.setattr(summaries, "run_sync", no_sync)
     text = notebook.array_html(arr)
     assert "(3, 40, 50)" in text and "await zarrlite.show(node)" in text and "data:image/png" not in text
     shown = notebook.show(arr)
@@ -242,3 +245,41 @@ def test_show_multiscale_group_composites_its_omero_channels(tmp_path):
     np.testing.assert_array_equal(decode_png(notebook.show(root)._repr_png_()), expected)
     thumb = decode_png(png_of(notebook.group_html(root)))           # level 1 (128 px), same colours
     np.testing.assert_array_equal(thumb, render(make_sample.levels()[1], channels=channels)[..., :3])
+
+
+# -- what to show comes from the image model ------------------------------------------------------------
+def test_show_rgb_array_in_its_own_colours(tmp_path):
+    """An (y, x, 3) uint8 picture shows as itself: red, green and blue channels added up."""
+    rgb = np.random.default_rng(5).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    zarr.create_array(str(tmp_path / "rgb.zarr"), data=rgb, chunks=(16, 16, 3))
+    np.testing.assert_array_equal(decode_png(notebook.show(zarrlite.open(str(tmp_path / "rgb.zarr")))._repr_png_()), rgb)
+
+
+def test_show_omero_default_z(tmp_path):
+    planes = (np.arange(4)[:, None, None] * 60 + np.zeros((4, 8, 10), int)).astype(np.uint8)
+    g = zarr.open_group(str(tmp_path / "z.zarr"), mode="w", zarr_format=3)
+    g.attrs["ome"] = {"version": "0.5", "omero": {"rdefs": {"defaultZ": 1}}, "multiscales": [{
+        "axes": [{"name": n, "type": "space"} for n in "zyx"], "datasets": [{"path": "0", "coordinateTransformations": [
+            {"type": "scale", "scale": [1.0, 1.0, 1.0]}]}]}]}
+    g.create_array("0", data=planes, chunks=(1, 8, 10))
+    png = decode_png(notebook.show(zarrlite.open(str(tmp_path / "z.zarr")), window=(0, 255))._repr_png_())
+    np.testing.assert_array_equal(png, np.repeat(planes[1][..., None], 3, axis=2))   # plane 1, not the middle (2)
+
+
+def test_show_n5_pyramid_described_on_its_datasets(tmp_path):
+    """N5 levels s0, s1 carrying their own downsamplingFactors (no `scales` on the group): a pyramid."""
+    import json
+
+    from writers import ts_n5
+
+    vol = np.arange(5 * 12 * 16, dtype=np.uint8).reshape(16, 12, 5)   # tensorstore order: x, y, z
+    root = tmp_path / "p.n5"
+    for i, f in enumerate([1, 2]):
+        ts_n5(root / f"s{i}", vol[::f, ::f, :].copy(), block_size=[8, 8, 2], data_type="uint8",
+              compression={"type": "raw"}, attributes={"downsamplingFactors": [f, f, 1]})
+    (root / "attributes.json").write_text(json.dumps({"n5": "2.5.1"}))
+    shown = notebook.show(zarrlite.open(str(root)), window=(0, 255), max_size=8)
+    png = decode_png(shown._repr_png_())
+    assert "/s1 " in shown.caption()                                # the coarsest level >= 8 px
+    want = vol[::2, ::2, :].T[2]                                    # C order (z, y, x), middle z
+    np.testing.assert_array_equal(png, np.repeat(want[..., None], 3, axis=2))
