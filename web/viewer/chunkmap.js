@@ -1,7 +1,77 @@
 // The chunk map overlay: the chunk and shard grid of the plane on screen, which chunks are stored
-// (not stored = read as the fill value), and how large each is stored — from viewer_api.chunk_map.
+// (not stored = read as the fill value), and how large each is stored — from viewer_api.chunk_map,
+// asked for once the view rests, with a margin so that small pans need no new answer.
 
+import { factors, levelIndex, planeSize } from "./geometry.js";
 import { esc, formatBytes } from "./panels.js";
+
+export const CHUNK_MAP_HINT = "Chunk and shard grid, which chunks are stored, their stored size.";
+
+export class ChunkMapLayer {
+  /**
+   * @param {import("./app.js").App} app its chunkInfo holds the last answer (tests read it)
+   * @param {HTMLElement} statsEl the statistics panel
+   * @param {() => void} onAnswer an answer arrived (redraw)
+   */
+  constructor(app, statsEl, onAnswer) {
+    this.app = app;
+    this.statsEl = statsEl;
+    this.onAnswer = onAnswer;
+    this.timer = 0;
+    this.html = "";
+  }
+
+  /** Whether an answer is being waited for (the page is not idle meanwhile). */
+  get pending() { return !!this.timer; }
+
+  /** The map was turned off: the panel says what it would show. */
+  reset() {
+    this.statsEl.textContent = CHUNK_MAP_HINT;
+    this.html = "";
+  }
+
+  /**
+   * Paint the map of level `lv` over the view; ask for a new answer when the one at hand does not cover it.
+   * @param {import("./paint.js").Screen} screen @param {number} lv
+   */
+  draw(screen, lv) {
+    const app = this.app, img = app.image, viewport = app.viewport;
+    if (!img) return;
+    const g = screen.drawOverlay();
+    const Ls = img.levels[lv];
+    const [fy, fx] = factors(img, lv);
+    const [H, W] = planeSize(img, lv);
+    const r = viewport.worldRect();
+    const region = [Math.max(0, Math.floor(r.y0 / fy)), Math.min(H, Math.ceil(r.y1 / fy)), Math.max(0, Math.floor(r.x0 / fx)), Math.min(W, Math.ceil(r.x1 / fx))];
+    const chIdx = img.channels[app.selected]?.index ?? 0;
+    const plane = levelIndex(img, app.index, lv).map((v, d) => (d === img.yDim || d === img.xDim ? null : d === img.cDim ? chIdx : v));
+    const key = JSON.stringify([Ls.path, plane]);
+    const info = app.chunkInfo;
+    const covers = info && info.key === key && info.region[0] <= region[0] && info.region[1] >= region[1] && info.region[2] <= region[2] && info.region[3] >= region[3];
+    if (!covers && !this.timer) {
+      this.timer = setTimeout(async () => {
+        this.timer = 0;
+        const [ch, cw] = [Ls.chunks[img.yDim], Ls.chunks[img.xDim]];
+        const m = [Math.max(0, region[0] - ch), Math.min(H, region[1] + ch), Math.max(0, region[2] - cw), Math.min(W, region[3] + cw)];
+        try {
+          const res = await app.zl.viewer("chunk_map", [Ls.path, plane, m]);
+          app.chunkInfo = { key, region: m, lv, res };
+        } catch (err) {
+          app.chunkInfo = { key, region: m, lv, res: null, error: err };
+          this.statsEl.textContent = `chunk map failed: ${err.message}`;
+        }
+        this.onAnswer();
+      }, 150);
+    }
+    const answer = info?.key === key ? info.res : null;
+    const html = paintChunkMap(g, viewport, {
+      lv, path: Ls.path, fy, fx, H, W, region, res: answer,
+      chunk: [Ls.chunks[img.yDim], Ls.chunks[img.xDim]],
+      shard: Ls.shards ? [Ls.shards[img.yDim], Ls.shards[img.xDim]] : null,
+    });
+    if (html !== null && html !== this.html) this.statsEl.innerHTML = this.html = html;
+  }
+}
 
 /**
  * Paint the overlay and return the statistics panel's HTML (null while no answer is at hand).
@@ -76,7 +146,12 @@ function hatch(g, x, y, w, h) {
   g.restore();
 }
 
-/** Grid lines every [ch, cw] level pixels over the visible part of the plane (none when too dense). */
+/**
+ * Grid lines every [ch, cw] level pixels over the visible part of the plane (none when too dense).
+ * @param {CanvasRenderingContext2D} g @param {import("./viewport.js").Viewport} viewport
+ * @param {number[]} cell [ch, cw] @param {string} color @param {number} width
+ * @param {number} H @param {number} W @param {number} fx @param {number} fy
+ */
 function gridLines(g, viewport, [ch, cw], color, width, H, W, fx, fy) {
   const r = viewport.worldRect();
   if (cw * fx * viewport.zoom < 4 || ch * fy * viewport.zoom < 4) return;
