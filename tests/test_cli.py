@@ -150,3 +150,24 @@ def test_console_script(dataset, tmp_path):
     r = run("get", str(dataset["root"]), "raw/vol", "--select", "0,:,1:9:2", "-o", str(out), script=True)
     assert r.returncode == 0, r.stderr
     assert_same(np.load(out), dataset["vol"][0, :, 1:9:2])
+
+
+def test_info_says_what_the_image_is(tmp_path):
+    """`info` prints the image model: levels, axes with pixel sizes and units, channels (written here)."""
+    g = zarr.open_group(str(tmp_path / "img.zarr"), mode="w", zarr_format=3)
+    g.attrs["ome"] = {"version": "0.5", "name": "cells", "multiscales": [{
+        "name": "cells", "axes": [{"name": "c", "type": "channel"}, {"name": "y", "type": "space", "unit": "micrometer"},
+                                  {"name": "x", "type": "space", "unit": "micrometer"}],
+        "datasets": [{"path": str(i), "coordinateTransformations": [{"type": "scale", "scale": [1, 0.5 * 2**i, 0.5 * 2**i]}]}
+                     for i in range(2)]}],
+        "omero": {"channels": [{"label": "dna", "color": "0000FF", "window": {"start": 5, "end": 50}},
+                               {"label": "actin", "color": "FF0000", "active": False}]}}
+    g.create_array("0", shape=(2, 40, 60), chunks=(1, 20, 20), dtype="u2")
+    g.create_array("1", shape=(2, 20, 30), chunks=(1, 20, 20), dtype="u2")
+    r = run("info", str(tmp_path / "img.zarr"))
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "OME-NGFF 0.5 multiscale — cells" in out
+    assert "(2, 40, 60)" in out and "(2, 20, 30)" in out
+    assert "y:space 0.5 micrometer" in out and "x:space 0.5 micrometer" in out
+    assert "dna #0000ff 5..50" in out and "actin #ff0000 (off)" in out

@@ -13,6 +13,32 @@ from .array import Array
 from .errors import ZarrliteError
 from .group import describe_array
 from .indexing import parse_selection
+from .model import ImageModel, image_model
+
+
+def image_lines(img: ImageModel) -> list[str]:
+    """What `info` says of an image: its kind, levels, axes with pixel sizes and units, channels."""
+    lines = [f"  image      {img.description or img.kind}" + ("  (labels)" if img.is_labels else "")]
+    for k, lv in enumerate(img.levels):
+        lines.append(f"  {'levels' if k == 0 else '':<10} {lv.path or '/'}  {lv.shape}")
+    axes = [a.name + (f":{a.type}" if a.type else "") + (f" {a.scale:g} {a.unit}" if a.unit else "")
+            for a in img.axes]
+    lines.append(f"  axes       {', '.join(axes)}  (rows {img.axes[img.y_dim].name}, "
+                 f"columns {img.axes[img.x_dim].name})")
+    if img.c_dim >= 0:
+        lines.append("  channels   " + ", ".join(
+            c.label + f" {c.color}" + (f" {c.window[0]:g}..{c.window[1]:g}" if c.window else "")
+            + ("" if c.visible else " (off)") for c in img.channels))
+    if img.labels:
+        lines.append(f"  labels     {', '.join(img.labels)}")
+    return lines
+
+
+def _image_lines(node) -> list[str]:
+    try:
+        return image_lines(image_model(node))
+    except ZarrliteError:   # not an image (a plain group, a 1-D array): nothing to add
+        return []
 
 
 def _info(args) -> int:
@@ -28,8 +54,10 @@ def _info(args) -> int:
             print(f"  dimensions {list(node.dimension_names)}")
         if node.attrs:
             print("  attrs      " + json.dumps(node.attrs, default=str)[:400])
+        print("\n".join(_image_lines(node)))
     else:
         print(node.tree())
+        print("\n".join(_image_lines(node)))
     return 0
 
 
