@@ -88,3 +88,38 @@ def test_n5_pyramid_written_by_tensorstore(tmp_path):
     assert ms.levels[2].scale == pytest.approx((0.8, 0.4, 0.4))
     assert sorted(group) == ["s0", "s1", "s2"]
     np.testing.assert_array_equal(group["s2"][...], data[::2, ::4, ::4])
+
+
+def test_n5_factors_on_the_datasets_pure():
+    from zarrlite.ome import n5_datasets_multiscale
+
+    datasets = {"s0": {"pixelResolution": [4.0, 4.0, 40.0]},
+                "s1": {"downsamplingFactors": [2, 2, 1]}, "s2": {"downsamplingFactors": [4, 4, 2]},
+                "s4": {"downsamplingFactors": [16, 16, 8]}}         # s3 missing: the levels stop at s2
+    ms = n5_datasets_multiscale({"n5": "2.5.1", "axes": ["x", "y", "z"]}, datasets)
+    assert [lv.path for lv in ms.levels] == ["s0", "s1", "s2"] and ms.version == "n5"
+    assert [a.name for a in ms.axes] == ["z", "y", "x"]
+    assert [lv.scale for lv in ms.levels] == [(40.0, 4.0, 4.0), (40.0, 8.0, 8.0), (80.0, 16.0, 16.0)]
+    assert n5_datasets_multiscale({}, {"s0": {}, "s1": {}}) is None          # no factors anywhere
+    assert n5_datasets_multiscale({"scales": [[1, 1]]}, datasets) is None    # the group's own factors win
+    with pytest.raises(zarrlite.MetadataError):
+        n5_datasets_multiscale({}, {"s0": {}, "s1": {"downsamplingFactors": [2, 2]},
+                                    "s2": {"downsamplingFactors": [4, 4, 1]}})
+
+
+def test_group_factor_lists_members_labels_plates_rdefs():
+    from zarrlite.ome import is_label_image, is_plate, label_paths, member_names
+
+    bdv = {"downsamplingFactors": [[1, 1, 1], [2, 2, 2]], "dataType": "uint8"}   # BigDataViewer's setup group
+    assert [lv.path for lv in multiscale_from_attrs(bdv).levels] == ["s0", "s1"]
+    assert member_names(bdv) == ["s0", "s1"]
+    assert member_names(_ngff_04()) == ["0", "1", "2"]
+    assert member_names({"ome": {"version": "0.5", "labels": ["cells"]}}) == ["labels"]
+    assert label_paths({"ome": {"labels": ["cells", 3, "nuclei"]}}) == ["cells", "nuclei"]
+    assert label_paths({"labels": ["a"]}) == ["a"] and label_paths({}) == []
+    assert is_label_image({"image-label": {"version": "0.4"}}) and is_label_image({"ome": {"image-label": {}}})
+    assert not is_label_image({"multiscales": []})
+    assert is_plate({"ome": {"plate": {"rows": []}}}) and not is_plate({"plate": "A"})
+    rdefs = {**_ngff_04(), "omero": {**_ngff_04()["omero"], "rdefs": {"defaultZ": 2, "defaultT": True}}}
+    ms = multiscale_from_attrs(rdefs)
+    assert (ms.default_z, ms.default_t) == (2, None)

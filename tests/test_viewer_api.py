@@ -131,3 +131,16 @@ def test_viewer_api_uses_public_names_of_arrays_and_render():
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module in ("render", "model", "ome")
                 for a in n.names}
     assert not private & {"_ctx", "_sharding", "_shard_index"} and not {i for i in imported if i.startswith("_")}
+
+
+def test_the_viewer_page_knows_no_attribute_names():
+    """Image conventions live in Python (zarrlite.model): the viewer's scripts name none of them (the
+    metadata panel still prints the attributes as they are)."""
+    import re
+    from pathlib import Path
+
+    conventions = re.compile(r"omero|multiscales|multiScale|_ARRAY_DIMENSIONS|image-label|defaultZ|"
+                             r"downsamplingFactors|pixelResolution|\.scales\b|dimension_names\s*\?\?")
+    viewer = Path(__file__).resolve().parents[1] / "web" / "viewer"
+    found = {p.name: conventions.findall(p.read_text()) for p in sorted(viewer.glob("*.js"))}
+    assert {k: v for k, v in found.items() if v} == {}

@@ -95,7 +95,7 @@ def label_paths(attrs) -> list[str]:
 
 def is_label_image(attrs) -> bool:
     """Whether the attributes mark an OME label image (`image-label`)."""
-    return bool(_ome(attrs).get("image-label"))
+    return isinstance(_ome(attrs).get("image-label"), dict)
 
 
 def is_plate(attrs) -> bool:
