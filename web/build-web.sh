@@ -8,7 +8,7 @@
 #   web/dist/
 #     index.html            minimal test page (file inputs for a folder and a .zip)
 #     zarrlite.js           main-thread API        worker.js   the module worker
-#     protocol.js           page <-> worker messages
+#     protocol.js           page <-> worker messages   rpc.js   the request layer of every worker
 #     chunk-pool.js         workers that fetch and decode chunks    chunk-worker.js   one of them
 #     codecs.js             numcodecs.js (blosc, zstd, lz4) + xz-decompress, bundled by esbuild
 #     unpack.js             the worker's wheel unpacker (fflate), bundled by esbuild
@@ -192,7 +192,7 @@ bundle_js() {
       --target=es2020 --minify --log-level=warning --outfile="$DIST/codecs.js"
     stamp codecs "$h"
   fi
-  h="$(hash_of web/unpack-entry.js package-lock.json)"
+  h="$(hash_of web/unpack-entry.js web/rpc.js package-lock.json)"
   if [ ! -s "$DIST/unpack.js" ] || ! fresh unpack "$h"; then
     log "esbuild unpack.js"
     node_modules/.bin/esbuild web/unpack-entry.js --bundle --format=esm --platform=browser \
@@ -207,7 +207,7 @@ bundle_js() {
     stamp zarrita "$h"
   fi
   local f
-  for f in zarrlite.js worker.js protocol.js chunk-pool.js chunk-worker.js index.html; do
+  for f in zarrlite.js worker.js protocol.js rpc.js chunk-pool.js chunk-worker.js index.html; do
     cmp -s "web/$f" "$DIST/$f" || cp "web/$f" "$DIST/$f"
   done
   if [ -d web/viewer ]; then

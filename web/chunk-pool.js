@@ -7,6 +7,8 @@
 // chunks (a message round trip costs more than decoding them) and blob: URLs, the work is done in the
 // zarrlite worker itself.
 
+import { connect } from "./rpc.js";
+
 const INLINE_BELOW = 64 << 10;
 
 /**
@@ -50,33 +52,23 @@ export function owned(data) {
  * @param {number} size chunk workers to start (0: everything here)
  */
 export function chunkPool(codecs, workerURL, size) {
-  const workers = [];  // {worker, ready, busy}
-  const pending = new Map();  // id -> {resolve, reject, helper}
+  /** @type {{worker: Worker, rpc: import("./rpc.js").Client, ready: boolean}[]} */
+  const helpers = [];
   const counts = { fetch: { inline: 0, workers: 0 }, decode: { inline: 0, workers: 0 } };
-  let next = 1;
 
-  const failed = (helper, message) => {
-    const at = workers.indexOf(helper);
-    if (at < 0) return;
-    workers.splice(at, 1);  // later work goes to the others, or stays here
-    helper.worker.terminate();
-    for (const [id, p] of pending) {
-      if (p.helper === helper) { pending.delete(id); p.reject(new Error(`chunk worker failed: ${message}`)); }
-    }
-  };
   const spawn = () => {
-    const helper = { worker: new Worker(workerURL, { type: "module" }), ready: false, busy: 0 };
-    helper.worker.onmessage = ({ data }) => {
-      if (data.ready) { helper.ready = true; return; }
-      const p = pending.get(data.id);
-      if (!p) return;
-      pending.delete(data.id);
-      helper.busy--;
-      if (data.error) p.reject(Object.assign(new Error(data.error.message), { name: data.error.name }));
-      else p.resolve(data.result);
+    const worker = new Worker(workerURL, { type: "module" });
+    // A dead helper (it did not start, or threw at its top level) has had its pending calls rejected;
+    // later work goes to the others, or stays here.
+    const onEnd = err => {
+      console.warn(`zarrlite: ${err.message}`);
+      const at = helpers.indexOf(helper);
+      if (at >= 0) helpers.splice(at, 1);
+      worker.terminate();
     };
-    helper.worker.onerror = e => { e.preventDefault(); failed(helper, e.message || "it did not start"); };
-    workers.push(helper);
+    const helper = { worker, rpc: connect(worker, { name: "chunk worker", onEnd }), ready: false };
+    helper.rpc.ready.then(() => { helper.ready = true; }, () => {});
+    helpers.push(helper);
   };
   let started = false;
   /** Start the chunk workers (once). */
@@ -88,23 +80,16 @@ export function chunkPool(codecs, workerURL, size) {
 
   const idle = () => {
     let best = null;
-    for (const w of workers) if (w.ready && (!best || w.busy < best.busy)) best = w;
+    for (const h of helpers) if (h.ready && (!best || h.rpc.pending() < best.rpc.pending())) best = h;
     return best;
   };
-  const post = (helper, message, transfer = []) => {
-    const id = next++;
-    helper.busy++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject, helper });
-      helper.worker.postMessage({ ...message, id }, transfer);
-    });
-  };
 
-  /** `fetchBytes`, on a chunk worker when one is ready. */
-  function fetchOn(url, range, ms) {
+  /** `fetchBytes`, on a chunk worker when one is ready; `signal` (the Python request's) aborts it. */
+  function fetchOn(url, range, ms, headers = null, signal = null) {
     const helper = url.startsWith("blob:") ? null : idle();
     counts.fetch[helper ? "workers" : "inline"]++;
-    return helper ? post(helper, { op: "fetch", url, range, ms }) : fetchBytes(url, range, ms);
+    if (!helper) return fetchBytes(url, range, ms, headers, signal);
+    return helper.rpc.call("fetch", { url, range, ms, headers }, { signal: signal ?? undefined });
   }
 
   /** Decode one chunk (the Python side checks sizes first; see py/zarrlite/codecs/browser.py). */
@@ -113,11 +98,11 @@ export function chunkPool(codecs, workerURL, size) {
     counts.decode[helper ? "workers" : "inline"]++;
     if (!helper) return codecs.decode(name, data, limit);
     const bytes = owned(data);
-    return post(helper, { op: "decode", name, bytes, limit }, [bytes.buffer]);
+    return helper.rpc.call("decode", { name, bytes, limit }, { transfer: [bytes.buffer] });
   }
 
   /** @returns {PoolStats} */
-  const stats = () => ({ ...counts, workers: workers.length });
+  const stats = () => ({ ...counts, workers: helpers.length });
 
   return { fetch: { fetch: fetchOn }, codecs: { names: codecs.names, decode }, stats, start };
 }

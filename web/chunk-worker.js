@@ -1,24 +1,20 @@
 // One chunk worker of the pool (chunk-pool.js): fetches chunks and decodes them with the WASM codecs
-// of codecs.js, on its own core. Results are transferred.
+// of codecs.js, on its own core, serving rpc.js calls; results are transferred. A cancelled call's
+// fetch is aborted. Ready once the codecs are warm.
 //
-// Requests: { id, op: "fetch", url, range, ms }  ->  { id, result: [status, statusText, body] }
-//           { id, op: "decode", name, bytes (transferred), limit }  ->  { id, result: Uint8Array }
-// Failures: { id, error: { name, message } }.  Once, when started: { ready: true }.
+//   "fetch"  {url, range, ms, headers}         -> fetchBytes' reply (the body transferred)
+//   "decode" {name, bytes (transferred), limit} -> Uint8Array (transferred)
 import { decode, warm } from "./codecs.js";
 import { fetchBytes, owned } from "./chunk-pool.js";
+import { serve, transferring } from "./rpc.js";
 
-self.onmessage = async ({ data: msg }) => {
-  try {
-    if (msg.op === "fetch") {
-      const result = await fetchBytes(msg.url, msg.range, msg.ms);
-      self.postMessage({ id: msg.id, result }, result[2] ? [result[2].buffer] : []);
-    } else {
-      const result = owned(await decode(msg.name, msg.bytes, msg.limit));
-      self.postMessage({ id: msg.id, result }, [result.buffer]);
-    }
-  } catch (err) {
-    self.postMessage({ id: msg.id, error: { name: (err && err.name) || "Error", message: String((err && err.message) || err) } });
-  }
-};
-
-warm().then(() => self.postMessage({ ready: true }));
+serve(/** @type {any} */ (self), {
+  fetch: async ({ url, range, ms, headers }, { signal }) => {
+    const reply = await fetchBytes(url, range, ms, headers, signal);
+    return transferring(reply, reply[2] ? [reply[2].buffer] : []);
+  },
+  decode: async ({ name, bytes, limit }) => {
+    const out = owned(await decode(name, bytes, limit));
+    return transferring(out, [out.buffer]);
+  },
+}, { ready: warm() });

@@ -1,15 +1,21 @@
-// The message protocol between the page (zarrlite.js) and the worker (worker.js): the one place both
-// sides agree on. Requests carry an id; every reply names the id it answers.
+// What the page (zarrlite.js) and the zarrlite worker (worker.js) agree on: the operations, the shapes
+// of what crosses, and how values JSON cannot carry arrive. Calls go through rpc.js (ids, transfer,
+// errors as {name, message}, cancellation by AbortSignal).
 //
-//   page -> worker   {id, op: "init",   baseURL, pyodideURL?, chunkWorkers?}
-//                    {id, op: "open",   source: Source}
-//                    {id, op: "read",   path, selection: string}
-//                    {id, op: "render", path, selection: string, options: RenderOptions}
-//                    {id, op: "viewer", fn, args: any[]}   zarrlite.viewer_api helpers (web/viewer/)
-//                    {id, op: "stats"}                    requests and decodes, in the worker / on chunk workers
-//   worker -> page   {id, ok: true, result}             result buffers are transferred, never copied
-//                    {id, ok: false, error: {name, message}}
-//                    {op: "progress", stage, loaded, total}   start-up stages, no id
+//   op        args                                           result
+//   "init"    {baseURL, pyodideURL?, chunkWorkers?}          {ready: true}; progress events meanwhile
+//   "open"    {source: Source}                               Node (the tree)
+//   "read"    {path, selection: string}                      {buffer, shape, dtype, sourceDtype}
+//   "render"  {path, selection: string, options: RenderOptions}  {buffer, width, height} (RGBA)
+//   "viewer"  {fn, args: any[]}                              zarrlite.viewer_api helpers (web/viewer/)
+//   "stats"   {}                                             Stats
+//   events    {stage, loaded, total, ms}                     start-up stages (STAGES)
+//
+// Buffers (results) are transferred, never copied. Arrays cross as C-order bytes with their numpy
+// shape (a 0-d result has shape []), in these types: bool -> uint8, float16 -> float32, complex ->
+// interleaved (re, im) float pairs with a trailing 2 in the shape, every dtype little-endian (`dtype`
+// says which: "<f4"). Metadata cross as JSON text read with `reviveJSON`: NaN, Infinity and -Infinity
+// arrive as those numbers, integers beyond 2^53 - 1 as BigInt (fill values and attributes alike).
 
 /**
  * A data source as it crosses to the worker (all structured-cloneable; File contents are not read).
@@ -20,10 +26,12 @@
  */
 
 /**
- * One node of an opened hierarchy.
- * @typedef {{kind: "array"|"group", path: string, name: string, format: string, attrs: object,
- *   shape?: number[], dtype?: string, chunks?: number[], fill_value?: any, jsType?: string,
- *   children?: Node[]}} Node
+ * One node of an opened hierarchy. Arrays: `dtype` the stored dtype (numpy `dtype.str`), `outDtype`
+ * the dtype `read` returns, `shards` the shard shape (null unless sharded), `codecs` the codec chain
+ * as its metadata names it. Groups: `children`, and `truncated` when the listing stopped early.
+ * @typedef {{kind: "array"|"group", path: string, name: string, format: string | null, attrs: object,
+ *   shape?: number[], dtype?: string, outDtype?: string, chunks?: number[], shards?: number[] | null,
+ *   fill_value?: any, codecs?: any[], children?: Node[], truncated?: boolean}} Node
  */
 
 /**
@@ -32,13 +40,18 @@
  *   channelAxis?: number}} RenderOptions
  */
 
+/**
+ * What the worker has done so far (see zarrlite.js `stats`).
+ * @typedef {import("./chunk-pool.js").PoolStats & {loop: {drains: number, callbacks: number} | null,
+ *   running: number}} Stats
+ */
+
 /** Start-up stages reported through onProgress, in order. */
 export const STAGES = ["pyodide", "packages", "codecs", "ready"];
 
 /**
- * Typed array constructors by the dtype string the worker reports (numpy `dtype.str`, native order).
- * float16 arrives as float32 and complex as interleaved float pairs (the worker converts; `dtype`
- * then says "<f4" / "<f8" and the shape gains a trailing 2 for complex).
+ * Typed array constructors by the dtype string the worker reports (numpy `dtype.str`, little-endian).
+ * @type {Record<string, new (buffer: ArrayBuffer) => ArrayBufferView>}
  */
 export const TYPED_ARRAYS = {
   "|b1": Uint8Array, "|u1": Uint8Array, "|i1": Int8Array,
@@ -57,9 +70,34 @@ export function typedArray(buffer, dtype) {
   return new T(buffer);
 }
 
+/** The key that marks a tagged value in the worker's JSON (zarrlite.webworker.json_text). */
+const TAG = "$zarrlite";
+const NUMBERS = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
+
+/**
+ * Parse the worker's JSON text, turning tagged values back into what JSON cannot carry:
+ * `{"$zarrlite": "number", value: "NaN" | "Infinity" | "-Infinity"}` -> that number,
+ * `{"$zarrlite": "bigint", value: "18446744073709551615"}` -> a BigInt, and
+ * `{"$zarrlite": "object", value: [[key, value], ...]}` -> an object (one whose own keys hold the tag).
+ * @param {string} text
+ * @returns {any}
+ */
+export function reviveJSON(text) {
+  return JSON.parse(text, (_key, value) => {
+    if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.hasOwn(value, TAG)) {
+      return value;
+    }
+    const kind = value[TAG], inner = value.value;
+    if (kind === "number" && Object.hasOwn(NUMBERS, inner)) return NUMBERS[inner];
+    if (kind === "bigint" && typeof inner === "string" && /^-?\d+$/.test(inner)) return BigInt(inner);
+    if (kind === "object" && Array.isArray(inner)) return Object.fromEntries(inner);
+    throw new TypeError(`reviveJSON: a malformed ${TAG} value ${JSON.stringify(value)}`);
+  });
+}
+
 /**
  * A selection as the numpy-style string the worker parses ("0,12,:,100:900:2").
- * @param {string | (number | null | number[])[] | undefined} selection
+ * @param {string | (number | null | (number | null)[])[] | undefined | null} selection
  * @returns {string}
  */
 export function selectionString(selection) {

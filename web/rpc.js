@@ -72,10 +72,11 @@ export function errorInfo(err) {
  * fails to load or throws at the top) ends the client: pending and later calls reject with `name`'s
  * failure.
  * @param {Endpoint} endpoint
- * @param {{name?: string, onEvent?: (value: any) => void}} [options]
+ * @param {{name?: string, onEvent?: (value: any) => void, onEnd?: (err: Error) => void}} [options]
+ *   `onEnd`: the client has ended (the worker died, or `close()`)
  * @returns {Client}
  */
-export function connect(endpoint, { name = "worker", onEvent } = {}) {
+export function connect(endpoint, { name = "worker", onEvent, onEnd } = {}) {
   /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void, done: () => void}>} */
   const calls = new Map();
   let next = 1;
@@ -112,6 +113,7 @@ export function connect(endpoint, { name = "worker", onEvent } = {}) {
     endpoint.removeEventListener("error", onError);
     readyReject(err);
     for (const call of [...calls.values()]) { call.done(); call.reject(err); }
+    if (onEnd) onEnd(err);
   };
   endpoint.addEventListener("message", onMessage);
   endpoint.addEventListener("error", onError);

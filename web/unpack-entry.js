@@ -2,13 +2,16 @@
 // worker.js starts it before `loadPyodide`, so fetching and inflating numpy and zarrlite (~14 MB of
 // files) runs on another core while Pyodide boots, instead of after it in `loadPackage`.
 //
-// Request:  { wheels: [{ url, sha256 }] }  (sha256: hex, as in pyodide-lock.json; checked by fetch)
-// Reply:    { files: [[path inside the wheel, Uint8Array], ...] }, buffers transferred, or { error }
+// Served with rpc.js:  "unpack" {wheels: [{url, sha256}]}  (sha256: hex, as in pyodide-lock.json;
+// checked by fetch)  ->  {files: [[path inside the wheel, Uint8Array], ...]}, buffers transferred.
 import { unzipSync } from "fflate";
 
-self.onmessage = async e => {
-  try {
-    const archives = await Promise.all(e.data.wheels.map(fetchWheel));
+import { serve, transferring } from "./rpc.js";
+
+serve(/** @type {any} */ (self), {
+  unpack: async ({ wheels }) => {
+    const archives = await Promise.all(wheels.map(fetchWheel));
+    /** @type {[string, Uint8Array][]} */
     const files = [];
     for (const { url, bytes } of archives) {
       let entries;
@@ -19,12 +22,9 @@ self.onmessage = async e => {
       }
       for (const [path, data] of Object.entries(entries)) if (!path.endsWith("/")) files.push([path, data]);
     }
-    const buffers = [...new Set(files.map(([, data]) => data.buffer))];
-    self.postMessage({ files }, buffers);
-  } catch (err) {
-    self.postMessage({ error: String((err && err.message) || err) });
-  }
-};
+    return transferring({ files }, [...new Set(files.map(([, data]) => data.buffer))]);
+  },
+});
 
 async function fetchWheel({ url, sha256 }) {
   let resp;

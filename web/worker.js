@@ -1,54 +1,65 @@
 // The zarrlite worker (a module Web Worker): loads Pyodide from the site, installs zarrlite and numpy
 // (unpacked by a helper worker while Pyodide boots; `loadPackage` when that fails or another Pyodide is
-// used), hands Python the fetch and the WASM codecs of the chunk workers (chunk-pool.js), and answers
-// the page's requests (see protocol.js). Results leave as one copy out of WASM memory into a
-// fresh ArrayBuffer, which is transferred, never cloned.
+// used), hands Python the fetch and the WASM codecs of the chunk workers (chunk-pool.js), and serves
+// the page's calls (rpc.js; the operations are listed in protocol.js) by running each as a Python task
+// of one `zarrlite.webworker.Session`, which an abort cancels. Results leave as one copy out of WASM
+// memory into a fresh ArrayBuffer, which is transferred, never cloned.
 
 import { chunkPool } from "./chunk-pool.js";
+import { reviveJSON } from "./protocol.js";
+import { connect, errorInfo, serve, transferring } from "./rpc.js";
 
-let py = null;        // zarrlite.webworker, once ready
-let ready = null;     // Promise of py
-let pyodideRef = null; // the runtime, for modules imported on demand (zarrlite.viewer_api)
-let pool = null;      // the chunk workers (fetch and decode) handed to Python
+/** @type {any} the Session (a PyProxy), once ready */
+let session = null;
+/** @type {Promise<any> | null} */
+let ready = null;
+/** @type {ReturnType<typeof chunkPool> | null} the chunk workers (fetch and decode) handed to Python */
+let pool = null;
 
-self.onmessage = async e => {
-  const msg = e.data;
-  try {
-    if (msg.op === "init") {
-      ready ??= init(msg);
-      await ready;
-      reply(msg.id, { ready: true });
-      return;
-    }
+const t0 = performance.now();
+const page = serve(/** @type {any} */ (self), {
+  init: async options => { ready ??= init(options); await ready; return { ready: true }; },
+  open: async ({ source }, ctx) => reviveJSON(await python(ctx, "open_source", source)),
+  read: (args, ctx) => read(args, ctx).finally(startChunkWorkers),
+  render: (args, ctx) => render(args, ctx).finally(startChunkWorkers),
+  viewer: (args, ctx) => viewerCall(args, ctx).finally(startChunkWorkers),
+  stats: async () => {
     await ready;
-    if (!py) throw new Error("zarrlite worker: not initialised");
-    if (msg.op === "open") reply(msg.id, JSON.parse(await py.open_source(msg.source)));
-    else if (msg.op === "read") await read(msg).finally(startChunkWorkers);
-    else if (msg.op === "render") await render(msg).finally(startChunkWorkers);
-    else if (msg.op === "viewer") await viewerCall(msg);
-    else if (msg.op === "stats") reply(msg.id, pool ? pool.stats() : null);
-    else throw new Error(`unknown op ${msg.op}`);
-  } catch (err) {
-    self.postMessage({ id: msg.id, ok: false, error: errorInfo(err) });
-  }
-};
+    return { ...(pool ? pool.stats() : {}), ...reviveJSON(session.stats()) };
+  },
+}, { describeError: pythonErrorInfo });
+
+function progress(stage, loaded = 0, total = 0) {
+  page.emit({ stage, loaded, total, ms: performance.now() - t0 });
+}
 
 /** Once the first read is out: the chunk workers' start-up would have slowed it (2 cores: ~0.1 s). */
 function startChunkWorkers() {
   pool?.start();
 }
 
-function reply(id, result, transfer = []) {
-  self.postMessage({ id, ok: true, result }, transfer);
-}
-
-const t0 = performance.now();
-function progress(stage, loaded = 0, total = 0) {
-  self.postMessage({ op: "progress", stage, loaded, total, ms: performance.now() - t0 });
+/**
+ * Run Session.`op`(...args) as a Python task that the call's signal cancels (its fetches abort too).
+ * @param {import("./rpc.js").CallContext} ctx
+ * @param {string} op
+ * @param {...any} args
+ */
+async function python(ctx, op, ...args) {
+  if (!ready) throw new Error("zarrlite worker: not initialised");
+  await ready;
+  ctx.signal.throwIfAborted();
+  const task = session.start(ctx.id, ctx.signal, op, ...args);
+  const cancel = () => session.cancel(ctx.id);
+  ctx.signal.addEventListener("abort", cancel);
+  try {
+    return await task;
+  } finally {
+    ctx.signal.removeEventListener("abort", cancel);
+  }
 }
 
 /** Python exceptions arrive as PythonError with the whole traceback: keep the exception's own text. */
-function errorInfo(err) {
+function pythonErrorInfo(err) {
   const text = String((err && err.message) || err);
   if (err && err.type && text.includes("Traceback")) {
     const lines = text.trimEnd().split("\n");
@@ -58,7 +69,7 @@ function errorInfo(err) {
     const message = lines.slice(at).join("\n").replace(/^[\w.]+: /, "");
     return { name: err.type, message, traceback: text };
   }
-  return { name: (err && err.name) || "Error", message: text };
+  return errorInfo(err);
 }
 
 async function init({ baseURL, pyodideURL, chunkWorkers }) {
@@ -73,6 +84,7 @@ async function init({ baseURL, pyodideURL, chunkWorkers }) {
   const unpacked = pyodideURL ? null : siteLock.then(lock => unpackWheels(lock, localPyodide, baseURL));
   unpacked?.catch(() => {});  // awaited below; loadPackage is the fallback
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
+  /** @type {any} */
   const options = { indexURL, checkAPIVersion: false };
   // the site's own lock lists zarrlite; another distribution keeps its own lock
   if (!pyodideURL) options.lockFileURL = new URL("pyodide-lock.json", localPyodide).href;
@@ -102,12 +114,10 @@ async function init({ baseURL, pyodideURL, chunkWorkers }) {
   } catch (err) {
     console.warn("zarrlite: WASM codecs unavailable:", err);
   }
-  pyodideRef = pyodide;
-  py = pyodide.pyimport("zarrlite.webworker");
-  py.setup();
+  const { Session } = pyodide.pyimport("zarrlite.webworker");
+  session = Session();
   progress("ready", 3, 3);
-  self.zarrliteStartup = performance.now() - t0;
-  return py;
+  /** @type {any} */ (self).zarrliteStartup = performance.now() - t0;
 }
 
 /**
@@ -115,7 +125,7 @@ async function init({ baseURL, pyodideURL, chunkWorkers }) {
  * in a helper worker (unpack.js).
  * @returns {Promise<{names: string[], urls: string[], files: [string, Uint8Array][]}>}
  */
-function unpackWheels(lock, pyodideFolder, baseURL) {
+async function unpackWheels(lock, pyodideFolder, baseURL) {
   const names = [];
   const visit = name => {
     if (names.includes(name)) return;
@@ -127,16 +137,15 @@ function unpackWheels(lock, pyodideFolder, baseURL) {
   visit("zarrlite");
   const wheels = names.map(n => ({ url: new URL(lock.packages[n].file_name, pyodideFolder).href,
                                    sha256: lock.packages[n].sha256 }));
-  return new Promise((resolve, reject) => {
-    const unpacker = new Worker(new URL("unpack.js", baseURL), { type: "module" });
-    unpacker.onmessage = e => {
-      unpacker.terminate();
-      if (e.data.error) reject(new Error(e.data.error));
-      else resolve({ names, urls: wheels.map(w => w.url), files: e.data.files });
-    };
-    unpacker.onerror = e => { unpacker.terminate(); reject(new Error(e.message || "unpack.js failed to start")); };
-    unpacker.postMessage({ wheels });
-  });
+  const unpacker = new Worker(new URL("unpack.js", baseURL), { type: "module" });
+  const rpc = connect(unpacker, { name: "the wheel unpacker (unpack.js)" });
+  try {
+    const { files } = await rpc.call("unpack", { wheels });
+    return { names, urls: wheels.map(w => w.url), files };
+  } finally {
+    rpc.close();
+    unpacker.terminate();
+  }
 }
 
 /**
@@ -169,41 +178,37 @@ function copyOut(ndarray) {
   }
 }
 
-async function read({ id, path, selection }) {
-  const res = await py.read(path, selection);
+/** The (ndarray, ...rest) tuple a Session method returned: the array copied out, the rest as JS. */
+function unpackTuple(res) {
   try {
     const arr = res.get(0);
     const { data, shape } = copyOut(arr);
     arr.destroy();
-    reply(id, { buffer: data.buffer, shape, dtype: res.get(1), sourceDtype: res.get(2) }, [data.buffer]);
+    return { data, shape, rest: Array.from({ length: res.length - 1 }, (_, i) => res.get(i + 1)) };
   } finally {
     res.destroy();
   }
 }
 
-async function render({ id, path, selection, options }) {
-  const rgba = await py.render(path, selection, JSON.stringify(options ?? {}));
+async function read({ path, selection }, ctx) {
+  const { data, shape, rest: [dtype, sourceDtype] } = unpackTuple(await python(ctx, "read", path, selection));
+  return transferring({ buffer: data.buffer, shape, dtype, sourceDtype }, [data.buffer]);
+}
+
+async function render({ path, selection, options }, ctx) {
+  const rgba = await python(ctx, "render", path, selection, JSON.stringify(options ?? {}));
   try {
     const { data, shape } = copyOut(rgba);
-    reply(id, { buffer: data.buffer, height: shape[0], width: shape[1] }, [data.buffer]);
+    return transferring({ buffer: data.buffer, height: shape[0], width: shape[1] }, [data.buffer]);
   } finally {
     rgba.destroy();
   }
 }
 
 /** Viewer helpers (zarrlite.viewer_api.call): JSON text back, or (ndarray, meta JSON) as a buffer. */
-let viewerApi = null;
-async function viewerCall({ id, fn, args }) {
-  viewerApi ??= pyodideRef.pyimport("zarrlite.viewer_api");
-  const res = await viewerApi.call(fn, JSON.stringify(args ?? []));
-  if (typeof res === "string") return reply(id, JSON.parse(res));
-  try {
-    const arr = res.get(0);
-    const { data, shape } = copyOut(arr);
-    arr.destroy();
-    reply(id, { ...JSON.parse(res.get(1)), buffer: data.buffer, shape }, [data.buffer]);
-    startChunkWorkers();
-  } finally {
-    res.destroy();
-  }
+async function viewerCall({ fn, args }, ctx) {
+  const res = await python(ctx, "viewer", fn, JSON.stringify(args ?? []));
+  if (typeof res === "string") return reviveJSON(res);
+  const { data, shape, rest: [meta] } = unpackTuple(res);
+  return transferring({ ...reviveJSON(meta), buffer: data.buffer, shape }, [data.buffer]);
 }

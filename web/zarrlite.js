@@ -6,8 +6,11 @@
 //   const tree = await zl.open("https://example.org/data.zarr");
 //   const { data, shape, dtype } = await zl.read("raw", "0,:,:");
 //   canvas.getContext("2d").drawImage(await zl.render("raw", "0", { window: "auto" }), 0, 0);
+//   const controller = new AbortController();   // every call takes { signal } last
+//   zl.read("raw", "1,:,:", { signal: controller.signal }); controller.abort();  // rejects: AbortError
 //   zl.close();
 import { selectionString, typedArray } from "./protocol.js";
+import { connect } from "./rpc.js";
 
 /** @typedef {import("./protocol.js").Node} Node */
 /** @typedef {import("./protocol.js").RenderOptions} RenderOptions */
@@ -30,35 +33,48 @@ import { selectionString, typedArray } from "./protocol.js";
  * @typedef {object} ReadResult
  * @property {ArrayBufferView} data the values, C order (a BigInt64Array for int64, Float32Array for
  *   float16, interleaved re/im floats for complex)
- * @property {number[]} shape of `data` (complex: the array's shape plus a trailing 2)
+ * @property {number[]} shape of `data`, numpy's (a 0-d result: []; complex: plus a trailing 2)
  * @property {string} dtype of `data`, numpy `dtype.str` ("<u2")
  * @property {string} sourceDtype the array's own dtype (">u2", "<f2", "<c8", ...)
  */
 
+/** @typedef {{signal?: AbortSignal}} CallOptions aborting `signal` rejects the call with an AbortError
+ *  and cancels its work in the worker (the Python task and its fetches) */
+
 export class Zarrlite {
-  /** @param {Worker} worker */
-  constructor(worker) {
+  /**
+   * @param {Worker} worker
+   * @param {import("./rpc.js").Client} rpc
+   */
+  constructor(worker, rpc) {
     this._worker = worker;
-    this._next = 1;
-    /** @type {Map<number, {resolve: Function, reject: Function}>} */
-    this._pending = new Map();
+    this._rpc = rpc;
+    /** @type {CreateOptions["onProgress"] | null} */
     this.onProgress = null;
-    worker.onmessage = e => this._receive(e.data);
-    worker.onerror = e => this._failAll(new Error(`zarrlite worker: ${e.message || "failed to start"}`));
   }
 
   /**
-   * Start the worker and load Pyodide, numpy and the zarrlite wheel.
-   * @param {CreateOptions} [options]
+   * Start the worker and load Pyodide, numpy and the zarrlite wheel. Rejects with a clear error when
+   * the worker cannot start (worker.js missing, a script error).
+   * @param {CreateOptions & CallOptions} [options]
    * @returns {Promise<Zarrlite>}
    */
   static async create(options = {}) {
     const base = new URL(options.baseURL ?? ".", import.meta.url).href;
     const baseURL = base.endsWith("/") ? base : base + "/";
     const worker = new Worker(new URL("worker.js", baseURL), { type: "module" });
-    const zl = new Zarrlite(worker);
+    /** @type {Zarrlite | null} */
+    let zl = null;
+    const rpc = connect(worker, { name: "zarrlite worker", onEvent: p => zl?.onProgress?.(p) });
+    zl = new Zarrlite(worker, rpc);
     zl.onProgress = options.onProgress ?? null;
-    await zl._call({ op: "init", baseURL, pyodideURL: options.pyodideURL ?? null, chunkWorkers: options.chunkWorkers ?? null });
+    try {
+      await rpc.call("init", { baseURL, pyodideURL: options.pyodideURL ?? null,
+                               chunkWorkers: options.chunkWorkers ?? null }, { signal: options.signal });
+    } catch (err) {
+      zl.close();
+      throw err;
+    }
     return zl;
   }
 
@@ -67,35 +83,38 @@ export class Zarrlite {
    * @param {string | URL | FileList | File[] | FileSystemDirectoryHandle | File} source a URL, the files
    *   of a folder (from `<input webkitdirectory>` or a drop; each file's `webkitRelativePath`, or a
    *   `relativePath` property you set, gives its place), a directory handle, or a `.zip` File
+   * @param {CallOptions} [options]
    * @returns {Promise<Node>}
    */
-  async open(source) {
-    return this._call({ op: "open", source: toSource(source) });
+  async open(source, { signal } = {}) {
+    return this._rpc.call("open", { source: toSource(source) }, { signal });
   }
 
   /**
    * Read a selection of an array.
    * @param {string} path the array's path inside the opened source ("" for a root array)
-   * @param {string | (number | null | number[])[]} [selection] "0,12,:,100:900:2" or
+   * @param {string | (number | null | (number | null)[])[]} [selection] "0,12,:,100:900:2" or
    *   [0, 12, null, [100, 900, 2]]; omitted trailing dimensions mean everything
+   * @param {CallOptions} [options]
    * @returns {Promise<ReadResult>}
    */
-  async read(path, selection) {
-    const r = await this._call({ op: "read", path, selection: selectionString(selection) });
+  async read(path, selection, { signal } = {}) {
+    const r = await this._rpc.call("read", { path, selection: selectionString(selection) }, { signal });
     return { data: typedArray(r.buffer, r.dtype), shape: r.shape, dtype: r.dtype, sourceDtype: r.sourceDtype };
   }
 
   /**
    * Render a 2-D selection (or channels x 2-D) to RGBA: window/level, colormap, channel composite.
    * @param {string} path
-   * @param {string | (number | null | number[])[]} selection must leave 2 dimensions (3 with `channels`)
+   * @param {string | (number | null | (number | null)[])[]} selection must leave 2 dimensions (3 with `channels`)
    * @param {RenderOptions} [options] window [lo, hi] or "auto" (0.1/99.9 percentiles), colormap "gray" |
    *   "viridis" | "magma" | "inferno" | "#rrggbb", invert; channels: [{index, color, window, visible}]
    *   composited additively along `channelAxis` (default 0)
+   * @param {CallOptions} [callOptions]
    * @returns {Promise<ImageBitmap | ImageData>} an ImageBitmap where createImageBitmap exists
    */
-  async render(path, selection, options = {}) {
-    const r = await this._call({ op: "render", path, selection: selectionString(selection), options });
+  async render(path, selection, options = {}, { signal } = {}) {
+    const r = await this._rpc.call("render", { path, selection: selectionString(selection), options }, { signal });
     const image = new ImageData(new Uint8ClampedArray(r.buffer), r.width, r.height);
     return typeof createImageBitmap === "function" ? createImageBitmap(image) : image;
   }
@@ -105,10 +124,11 @@ export class Zarrlite {
    * "chunk_map", "evaluate", "colormaps"). Arrays come back as `{data: TypedArray, shape, dtype, ...}`.
    * @param {string} fn
    * @param {any[]} [args] JSON-serialisable arguments
+   * @param {CallOptions} [options]
    * @returns {Promise<any>}
    */
-  async viewer(fn, args = []) {
-    const r = await this._call({ op: "viewer", fn, args });
+  async viewer(fn, args = [], { signal } = {}) {
+    const r = await this._rpc.call("viewer", { fn, args }, { signal });
     if (r && r.buffer instanceof ArrayBuffer) return { ...r, data: typedArray(r.buffer, r.dtype), buffer: undefined };
     return r;
   }
@@ -116,46 +136,18 @@ export class Zarrlite {
   /**
    * What the worker has done so far: HTTP requests (`fetch`) and chunks the WASM codecs decoded
    * (`decode`), each counted where it ran, in the zarrlite worker (`inline`) or on chunk workers
-   * (`workers`); and how many chunk workers are alive.
-   * @returns {Promise<import("./chunk-pool.js").PoolStats>}
+   * (`workers`); how many chunk workers are alive; the Python event loop's batched callbacks (`loop`:
+   * drains and the callbacks they ran, null when batching is off); Python requests `running`.
+   * @returns {Promise<import("./protocol.js").Stats>}
    */
   async stats() {
-    return this._call({ op: "stats" });
+    return this._rpc.call("stats", {});
   }
 
-  /** Stop the worker; pending calls fail. */
+  /** Stop the worker; pending and later calls reject. */
   close() {
+    this._rpc.close("zarrlite closed");
     this._worker.terminate();
-    this._failAll(new Error("zarrlite closed"));
-  }
-
-  _call(message) {
-    const id = this._next++;
-    return new Promise((resolve, reject) => {
-      this._pending.set(id, { resolve, reject });
-      this._worker.postMessage({ ...message, id });
-    });
-  }
-
-  _receive(msg) {
-    if (msg.op === "progress") {
-      if (this.onProgress) this.onProgress({ stage: msg.stage, loaded: msg.loaded, total: msg.total, ms: msg.ms });
-      return;
-    }
-    const p = this._pending.get(msg.id);
-    if (!p) return;
-    this._pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else {
-      const err = new Error(msg.error.message);
-      err.name = msg.error.name || "ZarrliteError";
-      p.reject(err);
-    }
-  }
-
-  _failAll(err) {
-    for (const p of this._pending.values()) p.reject(err);
-    this._pending.clear();
   }
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextvars
 import json
 import math
 
@@ -22,15 +23,18 @@ from .model import dimension_names, image_model_async, node_summary
 from .ome import multiscale_from_attrs
 from .render import colormap_tables
 
+_SESSION = contextvars.ContextVar("zarrlite_viewer_session")  # the worker's Session, set per request
 MAX_CELLS = 4096        # chunks (or inner chunks) described by one chunk map
 SIZE_CONCURRENCY = 16   # stored-size look-ups in flight
 
 
-async def call(name: str, args_json: str):
-    """Entry point for web/worker.js: `name` is one of the public functions below."""
+async def call(name: str, args_json: str, session):
+    """Entry point for the worker (zarrlite.webworker.Session.viewer): `name` is one of the public
+    functions below, run on `session`'s open source."""
     fn = _CALLS.get(name)
     if fn is None:
         raise ZarrliteError(f"viewer_api: no function {name!r} (one of {', '.join(sorted(_CALLS))})")
+    _SESSION.set(session)  # this request's Task only (each worker request runs in its own)
     return await fn(*json.loads(args_json or "[]"))
 
 
@@ -66,13 +70,13 @@ async def summaries(paths: list) -> str:
 # -- node descriptions ------------------------------------------------------------------------------
 async def describe(path: str) -> str:
     """JSON: dimension names, the multiscale pyramid of a group (OME-NGFF or N5), the chunk grid."""
-    from .webworker import _describe  # the tree entry, for nodes the listing did not reach
+    from .webworker import json_text
 
     node = await _node(path)
     info = describe_of(node)
     if info["kind"] == "array":
-        info["node"] = await _describe(node, node.path, [0])
-    return json.dumps(info, allow_nan=False, default=str)
+        info["node"] = await _SESSION.get().describe(node, node.path)  # for nodes the listing did not reach
+    return json_text(info)
 
 
 def describe_of(node) -> dict:
@@ -226,11 +230,11 @@ def evaluate_expression(expr: str, x: np.ndarray) -> np.ndarray:
 async def evaluate(path: str, selection: str, expr: str):
     """(plane ready for transfer, meta JSON) of `expr` over `arr[selection]`."""
     from .indexing import parse_selection
-    from .webworker import to_transferable
+    from .webworker import transferable
 
     arr = await _node(path)
     x = np.asarray(await arr.get(parse_selection(selection)))
-    out = to_transferable(evaluate_expression(expr, x))
+    out = transferable(evaluate_expression(expr, x))
     return out, json.dumps({"dtype": out.dtype.str, "sourceShape": list(x.shape)})
 
 
@@ -241,9 +245,7 @@ async def colormaps() -> str:
 
 
 async def _node(path: str):
-    from .webworker import _node as node  # the worker's open source (Pyodide)
-
-    return await node(path)
+    return await _SESSION.get().node(path)
 
 
 _CALLS = {"image": image, "summaries": summaries, "describe": describe, "chunk_map": chunk_map, "evaluate": evaluate, "colormaps": colormaps}

@@ -1,8 +1,10 @@
-"""The Python half of web/worker.js: open a browser source, describe its tree, read and render
-selections. Results are numpy arrays the worker copies out once (`getBuffer().data.slice()`) and
-transfers; metadata cross as JSON text. Pyodide only.
+"""The Python half of web/worker.js: a `Session` (one per worker) opens a browser source, describes
+its tree, reads and renders selections. Each request of the page runs as an asyncio Task keyed by the
+page's request id, so the page can cancel it; its fetches carry the request's AbortSignal.
 
-One source is open at a time per worker (`open_source` replaces it).
+Results are numpy arrays the worker copies out once (`getBuffer().data.slice()`) and transfers (see
+`transferable` for the mapping of dtypes); metadata cross as JSON text (see `json_text` for the values
+JSON cannot carry). Pyodide only, except the two mappings, which are pure.
 """
 
 from __future__ import annotations
@@ -13,45 +15,167 @@ import math
 
 import numpy as np
 
-from .codecs import browser as browser_codecs
 from .errors import ZarrliteError
-from .render import render as render_rgba
 
 MAX_TREE_NODES = 5000
-
-_state = {"store": None, "root": None, "nodes": {}}
-
-
-def setup() -> list[str]:
-    """Register the browser codecs the runtime lacks and batch the event loop's callbacks (called once
-    by the worker)."""
-    batch_call_soon(asyncio.get_event_loop())
-    return browser_codecs.register()
+MAX_SAFE_INTEGER = 2**53 - 1   # beyond it a JS number is not exact
+TAG = "$zarrlite"              # marks a value JSON cannot carry (revived by web/protocol.js reviveJSON)
 
 
-def batch_call_soon(loop) -> None:
-    """Run the callbacks that `loop.call_soon` queues in one browser task instead of one each.
+class Session:
+    """What one worker holds: the open source (`open_source` replaces it), the nodes reached so far,
+    and the requests running."""
+
+    OPS = ("open_source", "read", "render", "viewer")
+
+    def __init__(self):
+        from .codecs import browser as browser_codecs
+
+        self.root = None
+        self.nodes: dict = {}
+        self.tasks: dict[int, asyncio.Task] = {}
+        self.codecs = browser_codecs.register()
+        self.loop_batching = batch_call_soon(asyncio.get_event_loop())
+
+    # -- requests ---------------------------------------------------------------------------------
+    def start(self, request_id: int, signal, op: str, *args) -> asyncio.Task:
+        """Run `op` (one of OPS) as a Task whose fetches carry `signal`, the request's JS AbortSignal."""
+        if op not in self.OPS:
+            raise ZarrliteError(f"no operation {op!r} (one of {', '.join(self.OPS)})")
+        task = asyncio.ensure_future(_with_abort_signal(signal, getattr(self, op)(*args)))
+        self.tasks[request_id] = task
+        task.add_done_callback(lambda _: self.tasks.pop(request_id, None))
+        return task
+
+    def cancel(self, request_id: int) -> bool:
+        """Cancel a running request (the page aborted it); False when it had already finished."""
+        task = self.tasks.get(request_id)
+        return task is not None and task.cancel()
+
+    def stats(self) -> str:
+        """JSON: the event loop's callback batching (None when it is off) and requests running."""
+        return json_text({"loop": self.loop_batching, "running": len(self.tasks)})
+
+    # -- the open source --------------------------------------------------------------------------
+    async def open_source(self, source) -> str:
+        """Open a JS source (see web/protocol.js) and return its tree as JSON."""
+        from . import open_async  # the core's public entry point
+        from .stores.browser import store_from_source  # Pyodide only
+
+        root = await open_async(store_from_source(source))
+        self.root, self.nodes = root, {"": root}
+        return json_text(await self.describe(root, "", [0]))
+
+    async def node(self, path: str):
+        """The array or group at `path`, opened from the root as `group["a/b"]` is (so a middle group
+        without metadata of its own, allowed in N5, does not stop it)."""
+        path = (path or "").strip("/")
+        if self.root is None:
+            raise ZarrliteError("nothing is open: call open() first")
+        if path not in self.nodes:
+            if not hasattr(self.root, "get_child"):
+                raise ZarrliteError(f"the source is an array: {path!r} is not inside it")
+            self.nodes[path] = await self.root.get_child(path)
+        return self.nodes[path]
+
+    async def describe(self, node, path: str, count: list[int] | None = None) -> dict:
+        """The tree entry of `node` (web/protocol.js `Node`); a group's members are described too, up
+        to MAX_TREE_NODES in all (`count` carries the running total)."""
+        count = [0] if count is None else count
+        count[0] += 1
+        info = {"path": path, "name": path.rsplit("/", 1)[-1], "format": getattr(node, "format", None),
+                "attrs": dict(getattr(node, "attrs", {}) or {})}
+        if hasattr(node, "shape") and hasattr(node, "dtype"):
+            dtype = np.dtype(node.dtype)
+            info.update(kind="array", shape=list(node.shape), dtype=dtype.str, chunks=list(node.chunks),
+                        fill_value=getattr(node, "fill_value", None), shards=getattr(node, "shards", None),
+                        codecs=getattr(node, "codecs", []), outDtype=output_dtype(dtype)[0].str)
+            return info
+        info.update(kind="group", children=[])
+        names = await node.members()
+        if len(names) + count[0] > MAX_TREE_NODES:
+            names, info["truncated"] = names[:max(MAX_TREE_NODES - count[0], 0)], True
+        paths = [f"{path}/{name}" if path else name for name in names]
+        children = await asyncio.gather(*(node.get_child(name) for name in names))
+        for child_path, child in zip(paths, children):
+            self.nodes[child_path] = child
+            info["children"].append(await self.describe(child, child_path, count))
+        return info
+
+    # -- reads --------------------------------------------------------------------------------------
+    async def read(self, path: str, selection: str):
+        """(ndarray ready for getBuffer, its dtype.str, the array's own dtype.str)."""
+        from .indexing import parse_selection
+
+        arr = await self.node(path)
+        if not hasattr(arr, "get"):
+            raise ZarrliteError(f"{path!r} is a group, not an array")
+        out = transferable(np.asarray(await arr.get(parse_selection(selection))))
+        return out, out.dtype.str, np.dtype(arr.dtype).str
+
+    async def render(self, path: str, selection: str, options_json: str) -> np.ndarray:
+        """RGBA uint8 (H, W, 4) of a 2-D selection (channels x 2-D with `channels`)."""
+        from .indexing import parse_selection
+        from .render import render as render_rgba
+
+        options = json.loads(options_json or "{}")
+        arr = await self.node(path)
+        data = np.asarray(await arr.get(parse_selection(selection)))
+        return render_rgba(data, window=options.get("window", "auto"), colormap=options.get("colormap", "gray"),
+                           invert=bool(options.get("invert", False)), channels=options.get("channels"),
+                           channel_axis=int(options.get("channelAxis", 0)))
+
+    async def viewer(self, fn: str, args_json: str):
+        """A helper of zarrlite.viewer_api (the viewer page's extras) on this session's source."""
+        from . import viewer_api
+
+        return await viewer_api.call(fn, args_json, self)
+
+
+async def _with_abort_signal(signal, coro):
+    from .stores.browser_fetch import ABORT_SIGNAL  # Pyodide only
+
+    ABORT_SIGNAL.set(signal)  # this Task's own context (and the Tasks it starts) only
+    return await coro
+
+
+def batch_call_soon(loop) -> dict | None:
+    """Run the callbacks that `loop.call_soon` queues in one browser task instead of one each, and
+    return the counters of that ({"drains", "callbacks"}; None when Pyodide lacks what it needs, in
+    which case the loop is left as it is and the counters say so).
 
     Pyodide's WebLoop sends every `call_soon` through its own JS callback and MessageChannel (~0.2 ms
     each, and a chunk read wakes tasks about ten times): a plane of 16 chunks spent more time there
     than in decoding. Here ready callbacks wait in a deque, FIFO as in asyncio, and one scheduled drain
     runs those queued before it started; callbacks they queue run in the next drain, so the browser's
-    own events (fetch replies, messages) still interleave."""
-    if getattr(loop, "_zarrlite_batched", False):
-        return
+    own events (fetch replies, messages) still interleave. It relies on Pyodide's internal
+    `_api.scheduleCallback` (tests/browser/test_read.py notices when that goes or batching stops)."""
+    if hasattr(loop, "zarrlite_batching"):
+        return loop.zarrlite_batching
     from collections import deque
 
     from pyodide.ffi import create_once_callable
-    from pyodide_js._api import scheduleCallback
+
+    try:
+        from pyodide_js._api import scheduleCallback
+    except ImportError:
+        import js
+
+        js.console.warn("zarrlite: this Pyodide lacks _api.scheduleCallback; event-loop callbacks are not batched")
+        loop.zarrlite_batching = None
+        return None
 
     ready = deque()
+    counts = {"drains": 0, "callbacks": 0}
     scheduled = [False]
 
     def drain():
         scheduled[0] = False
+        counts["drains"] += 1
         for _ in range(len(ready)):
             handle = ready.popleft()
             if not handle.cancelled():
+                counts["callbacks"] += 1
                 handle._run()  # asyncio.Handle reports a callback's exception to the loop's handler
         if ready and not scheduled[0]:
             schedule()
@@ -68,61 +192,14 @@ def batch_call_soon(loop) -> None:
         return handle
 
     loop.call_soon = call_soon  # call_soon_threadsafe goes through it too
-    loop._zarrlite_batched = True
+    loop.zarrlite_batching = counts
+    return counts
 
 
-async def open_source(source) -> str:
-    """Open a JS source (see web/protocol.js) and return its tree as JSON."""
-    from . import open_async  # the core's public entry point
-    from .stores.browser import store_from_source  # Pyodide only
-
-    store = store_from_source(source)
-    root = await open_async(store)
-    _state.update(store=store, root=root, nodes={"": root})
-    count = [0]
-    return json.dumps(await _describe(root, "", count), default=_json_default, allow_nan=False)
-
-
-
-async def _describe(node, path, count):
-    count[0] += 1
-    info = {"path": path, "name": path.rsplit("/", 1)[-1], "format": getattr(node, "format", None),
-            "attrs": _jsonable(dict(getattr(node, "attrs", {}) or {}))}
-    if hasattr(node, "shape") and hasattr(node, "dtype"):
-        dtype = np.dtype(node.dtype)
-        info.update(kind="array", shape=list(node.shape), dtype=dtype.str, chunks=list(node.chunks),
-                    fill_value=_jsonable(getattr(node, "fill_value", None)),
-                    shards=_jsonable(getattr(node, "shards", None)), codecs=_jsonable(getattr(node, "codecs", [])),
-                    outDtype=output_dtype(dtype)[0].str)
-        return info
-    info.update(kind="group", children=[])
-    names = await node.members()
-    if len(names) + count[0] > MAX_TREE_NODES:
-        names, info["truncated"] = names[:max(MAX_TREE_NODES - count[0], 0)], True
-    paths = [f"{path}/{name}" if path else name for name in names]
-    children = await asyncio.gather(*(node.get_child(name) for name in names))
-    for child_path, child in zip(paths, children):
-        _state["nodes"][child_path] = child
-        info["children"].append(await _describe(child, child_path, count))
-    return info
-
-
-async def _node(path: str):
-    path = (path or "").strip("/")
-    nodes = _state["nodes"]
-    if _state["root"] is None:
-        raise ZarrliteError("nothing is open: call open() first")
-    if path not in nodes:
-        parent, _, name = path.rpartition("/")
-        group = await _node(parent)
-        if not hasattr(group, "get_child"):
-            raise ZarrliteError(f"{parent!r} is an array, not a group")
-        nodes[path] = await group.get_child(name)
-    return nodes[path]
-
-
+# -- what crosses to JS -----------------------------------------------------------------------------
 def output_dtype(dtype: np.dtype):
-    """The dtype sent to JS (native order, one that has a TypedArray) and whether complex is split."""
+    """The dtype sent to JS (little-endian, one that has a TypedArray) and whether complex is split:
+    bool -> uint8, float16 -> float32, complex -> its float parts, everything else little-endian."""
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
         return np.dtype("u1"), False
@@ -135,61 +212,47 @@ def output_dtype(dtype: np.dtype):
     raise ZarrliteError(f"dtype {dtype} has no JavaScript typed array")
 
 
-def to_transferable(data: np.ndarray) -> np.ndarray:
-    """C-contiguous, little-endian, TypedArray-compatible (see output_dtype); no copy when already so."""
+def transferable(data: np.ndarray) -> np.ndarray:
+    """`data` as JS receives it (see output_dtype), C-contiguous, with its own shape (a 0-d result
+    stays 0-d; complex gains a trailing axis of 2: real, imaginary); no copy when already so."""
     out, split = output_dtype(data.dtype)
     if split:
-        data = np.ascontiguousarray(data.astype(data.dtype.newbyteorder("<"), copy=False))
-        data = data.view(out).reshape(data.shape + (2,))
-    elif data.dtype.kind == "b":
-        data = data.view(np.uint8)
-    else:
-        data = data.astype(out, copy=False)
-    return np.ascontiguousarray(data)
+        data = np.asarray(data, dtype=data.dtype.newbyteorder("<"), order="C")
+        return data.reshape((1,) + data.shape).view(out).reshape(data.shape + (2,))
+    if data.dtype.kind == "b":
+        return np.asarray(data, order="C").view(np.uint8)
+    return np.asarray(data, dtype=out, order="C")
 
 
-def parse_selection(text: str):
-    from .indexing import parse_selection as parse
-
-    return parse(text)
-
-
-async def read(path: str, selection: str):
-    """(ndarray ready for getBuffer, its dtype.str, the array's own dtype.str)."""
-    arr = await _node(path)
-    if not hasattr(arr, "get"):
-        raise ZarrliteError(f"{path!r} is a group, not an array")
-    out = to_transferable(np.asarray(await arr.get(parse_selection(selection))))
-    return out, out.dtype.str, np.dtype(arr.dtype).str
+def json_text(value) -> str:
+    """JSON text of `value` for web/protocol.js `reviveJSON`: numpy scalars as numbers, bytes as hex,
+    complex as [re, im], and what JSON cannot carry tagged `{"$zarrlite": kind, "value": text}`, kind
+    "number" (NaN, Infinity, -Infinity) or "bigint" (integers beyond 2^53 - 1), so they arrive exact;
+    a dict that holds the tag's key itself is sent as kind "object" with its [key, value] pairs."""
+    return json.dumps(_tagged(value), allow_nan=False)
 
 
-async def render(path: str, selection: str, options_json: str) -> np.ndarray:
-    """RGBA uint8 (H, W, 4) of a 2-D selection (channels x 2-D with `channels`)."""
-    options = json.loads(options_json or "{}")
-    arr = await _node(path)
-    data = np.asarray(await arr.get(parse_selection(selection)))
-    window = options.get("window", "auto")
-    return render_rgba(data, window=window, colormap=options.get("colormap", "gray"),
-                       invert=bool(options.get("invert", False)), channels=options.get("channels"),
-                       channel_axis=int(options.get("channelAxis", 0)))
-
-
-def _jsonable(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # "nan", "inf": JSON has no such numbers
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+def _tagged(value):
+    if value is None or isinstance(value, (bool, str)):
+        return value
     if isinstance(value, np.generic):
-        return _jsonable(value.item())
+        return _tagged(value.item())
+    if isinstance(value, int):
+        return value if abs(value) <= MAX_SAFE_INTEGER else {TAG: "bigint", "value": str(value)}
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return {TAG: "number", "value": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
     if isinstance(value, complex):
-        return [_jsonable(value.real), _jsonable(value.imag)]
+        return [_tagged(value.real), _tagged(value.imag)]
+    if isinstance(value, dict):
+        if TAG in value:
+            return {TAG: "object", "value": [[str(k), _tagged(v)] for k, v in value.items()]}
+        return {str(k): _tagged(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_tagged(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _tagged(value.tolist())
     if isinstance(value, bytes):
         return value.hex()
-    return value
-
-
-def _json_default(value):
-    converted = _jsonable(value)
-    return str(value) if converted is value else converted
+    return str(value)

@@ -9,8 +9,6 @@ import numcodecs
 import numpy as np
 from writers import make_data, ts_n5, ts_zarr3, zarr_python
 
-from zarrlite.webworker import to_transferable
-
 SHAPE = (4, 50, 60)
 CHUNKS = (2, 16, 25)
 # (numpy selection, the same as the numpy-style string the JS API sends)
@@ -105,7 +103,24 @@ SUMMARY_JS = """async r => {
 }"""
 
 
+def as_js_receives(values: np.ndarray) -> np.ndarray:
+    """The documented mapping of web/protocol.js, written out here rather than taken from the code under
+    test: bool -> uint8, float16 -> float32, complex -> (re, im) float pairs on a trailing axis of 2,
+    every dtype little-endian, C order, numpy's own shape (0-d stays 0-d)."""
+    values = np.asarray(values)
+    kind, size = values.dtype.kind, values.dtype.itemsize
+    if kind == "c":
+        part = np.dtype(f"<f{size // 2}")
+        return np.stack([values.real.astype(part), values.imag.astype(part)], axis=-1)
+    if kind == "b":
+        return values.astype(np.uint8)
+    if kind == "f" and size == 2:
+        return values.astype("<f4")
+    return values.astype(values.dtype.newbyteorder("<"))
+
+
 def expected(truth: np.ndarray, sel) -> dict:
-    """What the JS API must hand back for `truth[sel]`: shape, dtype and a sha256 of the bytes."""
-    out = to_transferable(np.asarray(truth[sel]))
-    return {"shape": list(out.shape), "dtype": out.dtype.str, "sha": hashlib.sha256(out.tobytes()).hexdigest()}
+    """What the JS API must hand back for `truth[sel]`: shape, dtype and a sha256 of the C-order bytes."""
+    out = as_js_receives(truth[sel])
+    return {"shape": list(out.shape), "dtype": out.dtype.str,
+            "sha": hashlib.sha256(out.tobytes(order="C")).hexdigest()}

@@ -1,12 +1,14 @@
 """A threaded static server for the browser tests and bench/browser_bench.py: web/dist/ at /, data
 at /data/, a single `Range: bytes=` range honoured (206 + Content-Range), bytes and requests counted,
-CORS on or off, and HTTP caching on or off."""
+CORS on or off, and HTTP caching on or off. Under /slow/ the same files answer after `slow_seconds`
+(a slow server, for cancellation tests)."""
 
 from __future__ import annotations
 
 import os
 import re
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +46,7 @@ class Handler(SimpleHTTPRequestHandler):
     counters: Counters = None
     cors = True
     cache = "no-cache"
+    slow_seconds = 0.25
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
                       ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json"}
 
@@ -52,12 +55,14 @@ class Handler(SimpleHTTPRequestHandler):
 
     def translate_path(self, path):
         clean = path.split("?", 1)[0].split("#", 1)[0]
+        if clean.startswith("/slow/"):
+            clean = clean[len("/slow"):]
         if clean.startswith("/data/"):
             rel = Path(unquote(clean[len("/data/"):]))
             if ".." in rel.parts:
                 return str(self.data_dir / "__nope__")
             return str(self.data_dir / rel)
-        return super().translate_path(path)
+        return super().translate_path(clean)
 
     def end_headers(self):
         if self.cors:
@@ -74,6 +79,9 @@ class Handler(SimpleHTTPRequestHandler):
     def do_GET(self):
         path = self.translate_path(self.path)
         rng = self.headers.get("Range")
+        if self.path.startswith("/slow/"):
+            self.counters.add(self.path, rng, "arrived", 0)
+            time.sleep(self.slow_seconds)
         if os.path.isdir(path) or not os.path.isfile(path):
             if os.path.isdir(path) and not self.path.startswith("/data/"):
                 return super().do_GET()
@@ -107,7 +115,10 @@ class Handler(SimpleHTTPRequestHandler):
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{start + len(body) - 1}/{size}")
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (an aborted fetch)
+            return
         self.counters.add(self.path, rng, status, len(body))
 
 

@@ -125,3 +125,11 @@ test("events reach onEvent in order", async t => {
   assert.equal(await client.call("go"), "done");
   assert.deepEqual(got, [1, 2]);
 });
+
+test("onEnd hears of the end once, with the reason", async t => {
+  const ends = [];
+  const { client, port1 } = channel(t, {}, {}, { name: "w", onEnd: err => ends.push(err.message) });
+  port1.dispatchEvent(Object.assign(new Event("error"), { message: "boom" }));
+  client.close();
+  assert.deepEqual(ends, ["w failed: boom"]);
+});
