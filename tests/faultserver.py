@@ -5,6 +5,8 @@
     server.inject("503", match="c/0/0", times=2)   # the next 2 requests for c/0/0 get a 503
     server.inject("stall")                         # every request stalls (until `stall_seconds` or stop)
     server.requests("c/0/0")                       # how many requests for keys containing "c/0/0"
+    server.inject("other-range", match="c/0/0", ranges="^bytes=[0-9]")  # only ranges with a start
+    FaultServer(files, cors=True)                  # readable from pages of other origins (CORS open)
 
 Faults:
   500 503 429 418 400 404 403   that status, with a short body
@@ -56,6 +58,19 @@ class _Handler(BaseHTTPRequestHandler):
         except (OSError, ValueError):
             pass
 
+    def end_headers(self):
+        if self.server.owner.cors:
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Expose-Headers", "Content-Range")
+        super().end_headers()
+
+    def do_OPTIONS(self):  # a CORS preflight (Range beyond the safelisted forms, custom headers)
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Headers", "*")
+        self.send_header("Access-Control-Allow-Methods", "GET")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _send(self, status, body=b"", headers=None, *, length=None):
         self.send_response(status)
         for k, v in (headers or {}).items():
@@ -76,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         key = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path).lstrip("/")
         rng = self.headers.get("Range")
-        fault = owner._take_fault(key)
+        fault = owner._take_fault(key, rng)
         owner._log(key, rng, fault or "ok", dict(self.headers.items()))
         data = owner.files.get(key)
         if fault in ("500", "503", "429", "418", "400", "404", "403"):
@@ -128,14 +143,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class FaultServer:
-    def __init__(self, files: dict[str, bytes], stall_seconds: float = 30.0):
+    def __init__(self, files: dict[str, bytes], stall_seconds: float = 30.0, cors: bool = False):
+        self.cors = cors
         self.files = dict(files)
         self.stall_seconds = stall_seconds
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
         self._lock = threading.Lock()
         self._release = threading.Event()
-        self._faults: list[list] = []  # [fault, match, remaining (None: always)]
+        self._faults: list[list] = []  # [fault, match, remaining (None: always), Range pattern or None]
         self.log: list[tuple[str, str | None, str]] = []
         self.request_headers: list[dict] = []  # of each request in the log
         self._thread = None
@@ -145,12 +161,13 @@ class FaultServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def inject(self, fault: str, match: str = "", times: int | None = None) -> None:
-        """Apply `fault` to requests for keys containing `match`: the next `times` of them, or all."""
+    def inject(self, fault: str, match: str = "", times: int | None = None, ranges: str | None = None) -> None:
+        """Apply `fault` to requests for keys containing `match` (and, given `ranges`, whose Range header
+        matches that regular expression): the next `times` of them, or all."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}")
         with self._lock:
-            self._faults.append([fault, match, times])
+            self._faults.append([fault, match, times, None if ranges is None else re.compile(ranges)])
 
     def clear(self) -> None:
         """No more faults; stalled handlers are let go; the request log starts again."""
@@ -170,11 +187,11 @@ class FaultServer:
         with self._lock:
             return [next((v for k, v in h.items() if k.lower() == name.lower()), None) for h in self.request_headers]
 
-    def _take_fault(self, key: str) -> str | None:
+    def _take_fault(self, key: str, rng: str | None) -> str | None:
         with self._lock:
             for rule in self._faults:
-                fault, match, remaining = rule
-                if match in key and remaining != 0:
+                fault, match, remaining, ranges = rule
+                if match in key and remaining != 0 and (ranges is None or ranges.search(rng or "")):
                     if remaining is not None:
                         rule[2] -= 1
                     return fault

@@ -18,7 +18,7 @@ import js
 from pyodide.ffi import JsException, to_js
 
 from ..errors import StoreError
-from .http_rules import NoAnswer, Response, fetch_with_retries, key_url, parse_content_range, status_class
+from .http_rules import SIZE_RANGE, NoAnswer, Response, fetch_with_retries, key_url, size_of
 
 ABORT_SIGNAL: ContextVar = ContextVar("zarrlite_abort_signal", default=None)
 """The JS AbortSignal of the request the current task serves, or None. The worker sets it in the Task
@@ -101,6 +101,14 @@ class FetchStore:
         return await self._fetch_js(url, range_header, int(self.timeout * 1000), self._js_headers,
                                     ABORT_SIGNAL.get())
 
+    def _response(self, reply) -> Response:
+        body = None if reply[2] is None else reply[2].to_bytes()
+        self.requests += 1
+        self.bytes_received += len(body or b"")
+        # No Content-Length: the browser already fails a transfer shorter than it, and hands over the
+        # body content-decoded, so the header's number need not count the body's bytes.
+        return Response(int(reply[0]), str(reply[1]), body, reply[3], None)
+
     async def _fetch(self, key: str, start: int, length: int | None) -> bytes | None:
         url = self.key_url(key)
 
@@ -109,12 +117,7 @@ class FetchStore:
                 reply = await self._call(url, range_header)
             except JsException as e:
                 return self._no_answer(e, url, range_header is not None)
-            body = None if reply[2] is None else reply[2].to_bytes()
-            self.requests += 1
-            self.bytes_received += len(body or b"")
-            # No Content-Length: the browser already fails a transfer shorter than it, and hands over
-            # the body content-decoded, so the header's number need not count the body's bytes.
-            return Response(int(reply[0]), str(reply[1]), body, reply[3], None)
+            return self._response(reply)
 
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.concurrency)
@@ -128,25 +131,19 @@ class FetchStore:
         return await self._fetch(key, start, length)
 
     async def size(self, key):
-        """The total of a one-byte range's Content-Range; the value's length when the server does not say."""
+        """The value's size from a one-byte range (http_rules.size_of); its length when the server does
+        not say."""
         url = self.key_url(key)
         try:
-            reply = await self._call(url, "bytes=0-0")
+            exists, size = size_of(self._response(await self._call(url, SIZE_RANGE)))
         except JsException:
-            reply = None
-        if reply is not None:
-            status = int(reply[0])
-            if status_class(status) == "missing":
-                return None
-            if status == 416:  # an empty value
-                return 0
-            parsed = parse_content_range(reply[3]) if status == 206 else None
-            if parsed is not None and parsed[2] is not None:
-                return parsed[2]
-            if status == 200 and reply[2] is not None:  # the server ignored Range: the whole value came
-                return int(reply[2].length)
-        data = await self.get(key)
-        return None if data is None else len(data)
+            exists, size = True, None
+        if not exists:
+            return None
+        if size is None:
+            data = await self.get(key)
+            size = None if data is None else len(data)
+        return size
 
     async def list(self, prefix=""):
         return None  # HTTP cannot list; consolidated metadata or known names are used instead

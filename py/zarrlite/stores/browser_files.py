@@ -49,7 +49,7 @@ class FileStore:
         return None if f is None else await _read_blob(f, start, length)
 
     async def list(self, prefix=""):
-        return child_names(self._files, prefix)
+        return child_names(self._files, check_key(prefix))
 
     async def size(self, key):
         f = self._files.get(check_key(key))
@@ -104,7 +104,7 @@ class DirectoryHandleStore:
         return None if f is None else await _read_blob(f, start, length)
 
     async def list(self, prefix=""):
-        d = await self._dir(check_key(prefix.strip("/")) if prefix.strip("/") else "")
+        d = await self._dir(check_key(prefix).strip("/"))
         if d is None:
             return []
         names = []
