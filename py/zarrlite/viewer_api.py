@@ -11,7 +11,6 @@ in CPython as well, which is where they are unit-tested.
 from __future__ import annotations
 
 import asyncio
-import builtins
 import contextvars
 import json
 import math
@@ -19,6 +18,7 @@ import math
 import numpy as np
 
 from .errors import ZarrliteError
+from .expression import evaluate_expression
 from .model import dimension_names, image_model_async, node_summary
 from .ome import multiscale_from_attrs
 from .render import colormap_tables
@@ -198,35 +198,7 @@ async def stored_size(store, key: str) -> int | None:
     return None if data is None else len(data)
 
 
-# -- expressions --------------------------------------------------------------------------------------
-def evaluate_expression(expr: str, x: np.ndarray) -> np.ndarray:
-    """`expr` over the plane `x` with numpy as `np` in scope; the result must be a 2-D numeric plane.
-
-    Not a sandbox, and not meant as one: it is the user's own expression, run in the user's own page on
-    data the user opened (the full builtins are there, so `x.mean()` and `float(...)` just work)."""
-    try:
-        code = compile(expr, "<expression>", "eval")
-    except SyntaxError as e:
-        raise ZarrliteError(f"expression {expr!r}: {e.msg} (column {e.offset})") from None
-    try:
-        result = eval(code, {"__builtins__": builtins, "np": np, "numpy": np}, {"x": x})
-    except ZarrliteError:
-        raise
-    except Exception as e:  # the user's code: any exception is theirs, reported with its type
-        raise ZarrliteError(f"expression {expr!r}: {type(e).__name__}: {e}") from None
-    result = np.asarray(result)
-    if result.ndim != 2:
-        raise ZarrliteError(f"expression {expr!r} gave shape {result.shape}: a 2-D plane is needed "
-                            f"(x is the plane, shape {x.shape})")
-    if result.dtype.kind == "c":
-        result = np.abs(result)
-    if result.dtype.kind not in "biuf":
-        raise ZarrliteError(f"expression {expr!r} gave dtype {result.dtype}: numbers or booleans are needed")
-    if result.dtype.kind == "f" and result.dtype.itemsize == 2:
-        result = result.astype(np.float32)
-    return result
-
-
+# -- expressions (the language: zarrlite.expression) -------------------------------------------------
 async def evaluate(path: str, selection: str, expr: str):
     """(plane ready for transfer, meta JSON) of `expr` over `arr[selection]`."""
     from .indexing import parse_selection
