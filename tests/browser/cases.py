@@ -13,7 +13,7 @@ SHAPE = (4, 50, 60)
 CHUNKS = (2, 16, 25)
 # (numpy selection, the same as the numpy-style string the JS API sends)
 SELECTIONS = [((Ellipsis,), "..."), ((slice(1, 3), slice(5, 41, 3), slice(7, None)), "1:3,5:41:3,7:"),
-              ((2, slice(None), 33), "2,:,33")]
+              ((2, slice(None), 33), "2,:,33"), ((1, 7, 33), "1,7,33"), ((-1, -2, -3), "-1,-2,-3")]
 
 
 def _v3(codec_names):

@@ -1,4 +1,7 @@
-"""The built site starts offline: Pyodide, numpy and zarrlite load from web/dist/ alone."""
+"""The built site starts offline: Pyodide, numpy and zarrlite load from web/dist/ alone; a worker that
+cannot start, and calls after close(), reject clearly."""
+
+import numpy as np
 
 
 def test_starts_offline_and_reports_progress(page, server):
@@ -23,15 +26,43 @@ def test_another_pyodide_distribution_by_configuration(page, server):
     were a full distribution); the zarrlite wheel is then installed by URL and codecs still work."""
     page.set_default_timeout(90_000)
     page.goto(server.url + "/protocol.js")
-    shape = page.evaluate("""async url => {
+    got = page.evaluate("""async url => {
         const { Zarrlite } = await import("./zarrlite.js");
         const zl = await Zarrlite.create({ pyodideURL: new URL("./pyodide/", location.href).href });
         await zl.open(url);
         const r = await zl.read("", "0,0:3,0:2");
         zl.close();
-        return r.shape;
+        return { shape: r.shape, dtype: r.dtype, values: Array.from(r.data) };
     }""", f"{server.url}/data/boot-check.zarr")
-    assert shape == [3, 2]
+    truth = np.arange(50, dtype="<u2").reshape(2, 5, 5)[0, 0:3, 0:2]  # what _boot_data wrote
+    assert got == {"shape": [3, 2], "dtype": "<u2", "values": truth.ravel().tolist()}
+
+
+def test_a_worker_that_cannot_start_rejects_create_clearly(page, server):
+    """No worker.js where baseURL points: create() rejects naming the worker, instead of hanging."""
+    page.set_default_timeout(30_000)
+    page.goto(server.url + "/protocol.js")
+    err = page.evaluate("""async () => {
+        const { Zarrlite } = await import("./zarrlite.js");
+        try { await Zarrlite.create({ baseURL: new URL("./no-such-folder/", location.href).href }); return null; }
+        catch (e) { return e.message; }
+    }""")
+    assert err is not None and "zarrlite worker failed" in err, err
+
+
+def test_calls_after_close_reject(page, server):
+    page.set_default_timeout(90_000)
+    page.goto(server.url + "/protocol.js")
+    got = page.evaluate("""async url => {
+        const { Zarrlite } = await import("./zarrlite.js");
+        const zl = await Zarrlite.create();
+        await zl.open(url);
+        const pending = zl.read("", "...").then(() => "resolved", e => e.message);
+        zl.close();
+        const later = await zl.read("", "...").then(() => "resolved", e => e.message);
+        return { pending: await pending, later };
+    }""", f"{server.url}/data/boot-check.zarr")
+    assert got == {"pending": "zarrlite closed", "later": "zarrlite closed"}
 
 
 import pytest  # noqa: E402
