@@ -46,3 +46,12 @@ export const windowOf = (app, ch) => (app.expr ? app.exprWindows.get(ch.index) :
 export function setWindowOf(app, ch, win) {
   if (app.expr) app.exprWindows.set(ch.index, win); else ch.window = win;
 }
+
+/**
+ * `fn` called once, `ms` after the last of a burst of calls.
+ * @param {() => void} fn @param {number} ms
+ */
+export function debounced(fn, ms) {
+  let timer = 0;
+  return () => { clearTimeout(timer); timer = setTimeout(fn, ms); };
+}

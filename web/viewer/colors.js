@@ -125,8 +125,8 @@ function tableRange(data) {
 
 /**
  * Additive composite of channel planes into RGBA (alpha 255), clamped at 255 per component.
- * @param {{data: ArrayLike<number>, width: number, height: number, transposed?: boolean,
- *          window: [number, number], color: string, invert?: boolean}[]} layers
+ * @param {{data: ArrayLike<number>, transposed?: boolean, window: [number, number], color: string,
+ *          invert?: boolean}[]} layers each width x height (transposed: stored height x width)
  * @param {number} width
  * @param {number} height
  * @param {Uint8ClampedArray} [out]

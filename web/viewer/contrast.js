@@ -6,8 +6,8 @@ import { setWindowOf, windowOf } from "./app.js";
 import { histogram, lut, percentiles } from "./colors.js";
 import { fmtNum } from "./controls.js";
 
-const $ = id => /** @type {HTMLElement} */ (document.getElementById(id));
-const input = id => /** @type {HTMLInputElement} */ (document.getElementById(id));
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const input = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 
 export class Contrast {
   /**
@@ -73,7 +73,7 @@ export class Contrast {
     const win = this.current(ch);
     const h = histogram(arrays, 128);
     const lo = Math.min(h.min, win[0]), hi = Math.max(h.max, win[1]);
-    const X = v => ((v - lo) / (hi - lo || 1)) * hc.width;
+    const X = (/** @type {number} */ v) => ((v - lo) / (hi - lo || 1)) * hc.width;
     const max = Math.log1p(Math.max(1, ...h.counts));
     const table = lut(ch.color);
     const bw = (X(h.max) - X(h.min)) / h.counts.length;
@@ -108,7 +108,7 @@ export class Contrast {
     $("auto").addEventListener("click", () => this.auto(app.selected));
     // drag the nearer end of the window along the histogram
     let dragging = -1;
-    const valueAt = e => {
+    const valueAt = (/** @type {PointerEvent} */ e) => {
       const r = hc.getBoundingClientRect(), [lo, hi] = this.range;
       return lo + ((e.clientX - r.left) / r.width) * (hi - lo);
     };

@@ -7,7 +7,7 @@ import { formatLength, unitSymbol } from "./image.js";
 import { esc } from "./panels.js";
 import { valuesChannel } from "./state.js";
 
-const $ = id => /** @type {HTMLElement} */ (document.getElementById(id));
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 /** A number as the panels show it. @param {number} v */
 export const fmtNum = v => (Number.isInteger(v) ? String(v) : Number(v).toPrecision(4));
@@ -22,7 +22,7 @@ export function buildDims(app, hooks) {
   const img = app.image, box = $("dims"), pick = $("axes-pick");
   if (!img) return;
   const names = img.axes.map((a, d) => `${a.name} (${img.levels[0].shape[d]})`);
-  const options = sel => names.map((n, d) => `<option value="${d}"${d === sel ? " selected" : ""}>${esc(n)}</option>`).join("");
+  const options = (/** @type {number} */ sel) => names.map((n, d) => `<option value="${d}"${d === sel ? " selected" : ""}>${esc(n)}</option>`).join("");
   pick.innerHTML = `<label>rows <select id="ydim">${options(img.yDim)}</select></label><label>columns <select id="xdim">${options(img.xDim)}</select></label>`;
   const ySel = /** @type {HTMLSelectElement} */ ($("ydim")), xSel = /** @type {HTMLSelectElement} */ ($("xdim"));
   const change = () => {
@@ -65,8 +65,13 @@ export function setIndex(app, d, v) {
   });
 }
 
-/** The colours offered for a channel: its own (from the data's metadata), the colormaps, plain colours. */
+/**
+ * The colours offered for a channel: its own (from the data's metadata), the colormaps, plain colours.
+ * @param {import("./image.js").Channel} ch
+ * @returns {[string, string][]} value, label
+ */
 function colorChoices(ch) {
+  /** @type {[string, string][]} */
   const opts = [];
   if (ch.sourceColor) opts.push([ch.sourceColor, `OME ${ch.sourceColor.toUpperCase()}`]);
   for (const m of COLORMAPS) opts.push([m, m]);

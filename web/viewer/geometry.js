@@ -128,7 +128,7 @@ export function visibleTiles(img, lv, world) {
  * @param {Tile[]} tiles @param {number} cy @param {number} cx
  */
 export function nearestFirst(tiles, cy, cx) {
-  const dist = t => Math.hypot((t.y0 + t.y1) / 2 - cy, (t.x0 + t.x1) / 2 - cx);
+  const dist = (/** @type {Tile} */ t) => Math.hypot((t.y0 + t.y1) / 2 - cy, (t.x0 + t.x1) / 2 - cx);
   return [...tiles].sort((a, b) => dist(a) - dist(b));
 }
 

@@ -5,9 +5,12 @@ import { niceLength, planeSize } from "./geometry.js";
 import { formatLength, isLength } from "./image.js";
 import { dtypeName, formatBytes } from "./panels.js";
 
-const $ = id => /** @type {HTMLElement} */ (document.getElementById(id));
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** Change text only when it differs: an unchanged label must not cost a layout per frame. */
+/**
+ * Change text only when it differs: an unchanged label must not cost a layout per frame.
+ * @param {HTMLElement} el @param {string} text
+ */
 export function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
 
 /**

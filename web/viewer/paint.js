@@ -27,7 +27,7 @@ export function tileDims(shape, length, transposed) {
  */
 export function snappedRect(toScreen, dpr, wx, wy, ww, wh) {
   const [sx0, sy0] = toScreen(wx, wy), [sx1, sy1] = toScreen(wx + ww, wy + wh);
-  const r = v => Math.round(v * dpr) / dpr;
+  const r = (/** @type {number} */ v) => Math.round(v * dpr) / dpr;
   return [r(sx0), r(sy0), r(sx1) - r(sx0), r(sy1) - r(sy0)];
 }
 
@@ -53,7 +53,7 @@ export class Screen {
     this.viewport.resize(w, h);
   }
 
-  /** Blank the image, clear the overlay when something is on it, and draw in CSS pixels from here. */
+  /** Blank the image, clear the overlay when something is on it, and draw in CSS pixels from here. @param {number} dpr */
   begin(dpr) {
     const { ctx, octx } = this;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -84,7 +84,10 @@ export class Screen {
     this.ctx.drawImage(c, x, y, w, h);
   }
 
-  /** A red box with a cross over a world rectangle: a tile or chunk that failed to read. */
+  /**
+   * A red box with a cross over a world rectangle: a tile or chunk that failed to read.
+   * @param {number} wx @param {number} wy @param {number} ww @param {number} wh level-0 pixels
+   */
   crossOut(wx, wy, ww, wh) {
     const g = this.drawOverlay();
     const [x0, y0] = this.viewport.toScreen(wx, wy), [x1, y1] = this.viewport.toScreen(wx + ww, wy + wh);
@@ -123,10 +126,11 @@ export class TileColours {
     this.painted.delete(key);
     if (old && old.version === version) { this.painted.set(key, old); return old.canvas; }
     const [h, w] = tileDims(first.shape ?? [], first.data?.length ?? 0, transposed);
+    /** @type {Parameters<typeof composite>[0]} */
     const layers = [];
     chans.forEach((c, i) => {
       const e = ready[i];
-      if (e) layers.push({ data: e.data, window: windowOf(c) ?? autoWindow(c), color: c.color, invert, transposed });
+      if (e) layers.push({ data: /** @type {ArrayLike<number>} */ (e.data), window: windowOf(c) ?? autoWindow(c), color: c.color, invert, transposed });
     });
     const rgba = composite(layers, w, h);
     const canvas = old?.canvas ?? document.createElement("canvas");

@@ -14,7 +14,10 @@ import { chunkParts, levelIndex, planeKey, tileSelection } from "./geometry.js";
  *   Promise<any>}} Reader the part of Zarrlite these requests use
  */
 
-/** The loader's key of a tile: level, plane, channel, grid position. */
+/**
+ * The loader's key of a tile: level, plane, channel, grid position.
+ * @param {number} lv @param {string} plane @param {number} ch @param {Tile} t
+ */
 export const tileKey = (lv, plane, ch, t) => `${lv}|${plane}|${ch}|${t.ty}|${t.tx}`;
 
 /** Whether an error is the abort of a read (not a failure of the data). @param {any} err */
@@ -108,7 +111,10 @@ export function exprRequest(zl, img, index, lv, ch, expr) {
   };
 }
 
-/** The loader's key of an expression's plane. */
+/**
+ * The loader's key of an expression's plane.
+ * @param {string} expr @param {number} lv @param {string} plane @param {number} ch
+ */
 export const exprKey = (expr, lv, plane, ch) => `expr|${expr}|${lv}|${plane}|${ch}`;
 
 /**

@@ -15,7 +15,7 @@ import { exprRequest, tileRequest } from "./requests.js";
  * @typedef {{level: number, complete: boolean, exprError: Error | null, exprShown: string | null}} Drawn
  */
 
-const settled = e => e?.state === "ready" || e?.state === "error";
+const settled = (/** @type {TileEntry | undefined} */ e) => e?.state === "ready" || e?.state === "error";
 
 export class Scene {
   /**
@@ -52,12 +52,14 @@ export class Scene {
   /** Ask for what the view needs and paint what is at hand. @returns {Drawn} */
   draw() {
     const app = this.app, img = app.image, screen = this.screen, viewport = app.viewport, loader = app.loader;
+    /** @type {Drawn} */
     const drawn = { level: 0, complete: true, exprError: null, exprShown: null };
     screen.begin(dpr());
     if (!img) return drawn;
     const chans = visibleChannels(img);
     const transposed = img.yDim > img.xDim;
-    const how = isExpr => ({ invert: app.invert, transposed, windowOf: c => windowOf(app, c), autoWindow: c => this.autoWindow(c, isExpr) });
+    const how = (/** @type {boolean} */ isExpr) => ({ invert: app.invert, transposed, windowOf: (/** @type {any} */ c) => windowOf(app, c),
+      autoWindow: (/** @type {any} */ c) => this.autoWindow(c, isExpr) });
     const L = drawn.level = this.level();
     if (app.expr) {
       loader.want(chans.map(ch => this.exprTile(L, ch)));
@@ -128,9 +130,11 @@ export class Scene {
    * @returns {{label: string, value: string, level: number, channel: number, raw?: number}[]}
    */
   valuesAt(x, y) {
-    const app = this.app, img = app.image, out = [];
+    const app = this.app, img = app.image;
+    /** @type {{label: string, value: string, level: number, channel: number, raw?: number}[]} */
+    const out = [];
     if (!img) return out;
-    const fmt = v => (Number.isInteger(v) ? String(v) : Number(v).toPrecision(5));
+    const fmt = (/** @type {number} */ v) => (Number.isInteger(v) ? String(v) : Number(v).toPrecision(5));
     const transposed = img.yDim > img.xDim;
     for (const ch of visibleChannels(img)) {
       if (app.expr) {

@@ -11,7 +11,8 @@ export async function fromDrop(dt) {
   if (items.length === 1) {
     const item = items[0];
     // Chromium: a real directory handle (lazy, no walking of a 20 GB tree).
-    const handle = item.getAsFileSystemHandle ? await item.getAsFileSystemHandle().catch(() => null) : null;
+    const withHandle = /** @type {any} */ (item);     // getAsFileSystemHandle: Chromium only, not in the DOM types
+    const handle = withHandle.getAsFileSystemHandle ? await withHandle.getAsFileSystemHandle().catch(() => null) : null;
     if (handle && handle.kind === "directory") return { source: handle, label: handle.name };
     const entry = item.webkitGetAsEntry?.();
     if (entry && entry.isDirectory) {
@@ -53,9 +54,10 @@ async function walk(dir, prefix) {
  * @returns {Promise<FileSystemDirectoryHandle | null>}
  */
 export async function pickDirectory() {
-  if (typeof window.showDirectoryPicker !== "function") return null;
+  const w = /** @type {any} */ (window);        // showDirectoryPicker: Chromium only, not in the DOM types
+  if (typeof w.showDirectoryPicker !== "function") return null;
   try {
-    return await window.showDirectoryPicker({ id: "zarrlite", mode: "read" });
+    return await w.showDirectoryPicker({ id: "zarrlite", mode: "read" });
   } catch (err) {
     if (err.name === "AbortError") return undefined;   // the user cancelled
     return null;
@@ -67,4 +69,36 @@ export function folderLabel(files) {
   const first = files[0];
   const p = first?.webkitRelativePath || first?.name || "folder";
   return p.split("/")[0];
+}
+
+/**
+ * The page's ways to open local data: "Pick folder" (a directory handle, else the folder input), the
+ * folder and .zip inputs, and a drop anywhere on the page.
+ * @param {(source: any, label: string) => void} open
+ * @param {(err: any) => void} onError
+ */
+export function bindLocalOpeners(open, onError) {
+  const $ = id => /** @type {any} */ (document.getElementById(id));
+  $("pick-folder").addEventListener("click", async () => {
+    const handle = await pickDirectory();
+    if (handle === undefined) return;
+    if (handle) open(handle, handle.name);
+    else $("folder").click();
+  });
+  $("pick-zip").addEventListener("click", () => $("zip").click());
+  $("folder").addEventListener("change", e => { const f = e.target.files; if (f?.length) open(f, folderLabel(f)); e.target.value = ""; });
+  $("zip").addEventListener("change", e => { const f = e.target.files?.[0]; if (f) open(f, f.name); e.target.value = ""; });
+  let depth = 0;     // dragenter/dragleave pairs: the hint stays while the drag is over the page
+  document.addEventListener("dragenter", e => { if (e.dataTransfer?.types?.includes("Files")) { depth++; $("drop-hint").hidden = false; e.preventDefault(); } });
+  document.addEventListener("dragleave", () => { depth = Math.max(0, depth - 1); if (!depth) $("drop-hint").hidden = true; });
+  document.addEventListener("dragover", e => e.preventDefault());
+  document.addEventListener("drop", async e => {
+    e.preventDefault();
+    depth = 0; $("drop-hint").hidden = true;
+    try {
+      const got = e.dataTransfer && await fromDrop(e.dataTransfer);
+      if (!got) throw new Error("Drop one Zarr/N5 folder or one .zip");
+      open(got.source, got.label);
+    } catch (err) { onError(err); }
+  });
 }

@@ -1,37 +1,6 @@
-// Tiles: the grid each pyramid level is cut into (aligned to its chunks, so a tile reads whole chunks
-// only), and a loader that keeps raw tiles (typed arrays, as zl.read returns them) in an LRU cache,
-// runs a bounded number of reads at once, serves the most wanted first and aborts the unwanted.
-
-/**
- * Tile size along one displayed dimension: whole chunks, about 256-512 pixels.
- * @param {number} chunk the (inner) chunk size along the dimension
- * @param {number} size the array's size along it
- */
-export function tileSize(chunk, size) {
-  let t = chunk;
-  if (t < 256) t = chunk * Math.ceil(256 / chunk);
-  else if (t > 1024) t = 512;
-  return Math.max(1, Math.min(t, size));
-}
-
-/**
- * The tiles of a level that meet a rectangle of level pixels.
- * @param {number[]} tile [th, tw]
- * @param {number[]} size [H, W] of the level plane
- * @param {{y0: number, y1: number, x0: number, x1: number}} rect
- */
-export function tilesIn(tile, size, rect) {
-  const [th, tw] = tile, [H, W] = size;
-  const ty0 = Math.max(0, Math.floor(rect.y0 / th)), ty1 = Math.min(Math.ceil(H / th), Math.ceil(rect.y1 / th));
-  const tx0 = Math.max(0, Math.floor(rect.x0 / tw)), tx1 = Math.min(Math.ceil(W / tw), Math.ceil(rect.x1 / tw));
-  const out = [];
-  for (let ty = ty0; ty < ty1; ty++) {
-    for (let tx = tx0; tx < tx1; tx++) {
-      out.push({ ty, tx, y0: ty * th, x0: tx * tw, y1: Math.min((ty + 1) * th, H), x1: Math.min((tx + 1) * tw, W) });
-    }
-  }
-  return out;
-}
+// The tile loader: keeps raw tiles (typed arrays, as zl.read returns them) in an LRU cache, runs a
+// bounded number of loads at once, serves the most wanted first and aborts the loads no longer wanted.
+// Pure: a load is any function of an AbortSignal that returns a promise (requests.js makes them).
 
 /**
  * @typedef {{data: ArrayLike<number> & {byteLength?: number}, shape: number[], bad?: any[]}} TileData

@@ -7,7 +7,7 @@
 // paint.js (painting), controls.js, contrast.js, chunkmap.js and overlays.js (panels), state.js (URL).
 
 import { Zarrlite } from "../zarrlite.js";
-import { dpr } from "./app.js";
+import { debounced, dpr } from "./app.js";
 import { setColormaps } from "./colors.js";
 import { ChunkMapLayer } from "./chunkmap.js";
 import { Contrast } from "./contrast.js";
@@ -18,7 +18,8 @@ import { setText, updateOverlays, updateReadout } from "./overlays.js";
 import { Screen } from "./paint.js";
 import { defaultNode, esc, findNode, groupPaths, markSelected, parentPath, renderMeta, renderTree } from "./panels.js";
 import { Scene } from "./scene.js";
-import { folderLabel, fromDrop, pickDirectory } from "./sources.js";
+import { bindLocalOpeners } from "./sources.js";
+import { loadExamples, stageMark as markStage } from "./startup.js";
 import { applyState, stateQuery } from "./state.js";
 import { TileLoader } from "./tiles.js";
 import { Viewport } from "./viewport.js";
@@ -73,24 +74,7 @@ const hooks = {
 };
 
 // -- start-up ------------------------------------------------------------------------------------------
-function stageMark(name, state) {
-  const li = document.querySelector(`#stages li[data-stage="${name}"]`);
-  if (!li) return;
-  const order = [...document.querySelectorAll("#stages li")];
-  const at = order.indexOf(li);
-  order.forEach((el, i) => {
-    if (i < at || (i === at && state === "done")) {
-      if (!el.classList.contains("done")) {
-        el.classList.add("done");
-        el.classList.remove("active");
-        const t = document.createElement("span");
-        t.className = "t";
-        t.textContent = `${((performance.now() - timings.t0) / 1000).toFixed(1)} s`;
-        el.append(t);
-      }
-    } else if (i === at) el.classList.add("active");
-  });
-}
+const stageMark = (name, state) => markStage(name, state, timings.t0);
 
 async function boot() {
   resize();
@@ -113,7 +97,7 @@ async function boot() {
   }
   timings.runtime = performance.now() - timings.t0;
   try { setColormaps(await app.zl.viewer("colormaps")); } catch (err) { console.warn("colormaps:", err); }
-  loadExamples();
+  loadExamples($("examples"), $("example-links"));
   const params = new URLSearchParams(location.search);
   const source = params.get("source");
   document.body.dataset.ready = "1";
@@ -125,22 +109,6 @@ async function boot() {
     $("empty").hidden = false;
     setStatus(`ready in ${(timings.runtime / 1000).toFixed(1)} s`);
   }
-}
-
-async function loadExamples() {
-  try {
-    const res = await fetch(new URL("../sample/samples.json", location.href));
-    if (!res.ok) return;
-    const list = await res.json();
-    const sel = $("examples"), links = $("example-links");
-    for (const s of list) {
-      const href = `../sample/${s.source}`;
-      sel.append(new Option(s.name, href));
-      const li = document.createElement("li");
-      li.innerHTML = `<a href="?source=${encodeURIComponent(href)}">${esc(s.name)}</a>`;
-      links.append(li);
-    }
-  } catch { /* no samples in this build */ }
 }
 
 // -- opening ------------------------------------------------------------------------------------------
@@ -284,15 +252,15 @@ function showPanels(on) {
   for (const id of ["dims-box", "channels-box", "contrast-box", "expr-box", "chunks-box", "view-box"]) $(id).hidden = !on;
 }
 
-let noteEl = null;
 function showNote(text) {
-  if (!noteEl) {
-    noteEl = document.createElement("div");
-    noteEl.className = "card";
-    stage.append(noteEl);
+  let note = stage.querySelector(".card.note");
+  if (!note) {
+    note = document.createElement("div");
+    note.className = "card note";
+    stage.append(note);
   }
-  noteEl.hidden = !text;
-  if (text) noteEl.innerHTML = `<p>${esc(text)}</p>`;
+  note.hidden = !text;
+  if (text) note.innerHTML = `<p>${esc(text)}</p>`;
 }
 
 function buildDims() { dimsPanel(app, hooks); }
@@ -377,11 +345,7 @@ function setStatus(text) { setText($("status"), text); }
 
 
 // -- state in the URL ---------------------------------------------------------------------------------
-let stateTimer = 0;
-function scheduleState() {
-  clearTimeout(stateTimer);
-  stateTimer = setTimeout(writeState, 250);
-}
+const scheduleState = debounced(() => writeState(), 250);
 
 function writeState() {
   const q = stateQuery({ source: app.source, image: app.image, index: app.index, zoom: viewport.zoom, cx: viewport.cx,
@@ -407,30 +371,8 @@ function bindUI() {
     e.target.value = "";
     if (v && app.zl) { $("url").value = v; openSource(v, v); }
   });
-  $("pick-folder").addEventListener("click", async () => {
-    const handle = await pickDirectory();
-    if (handle === undefined) return;
-    if (handle) openSource(handle, handle.name);
-    else $("folder").click();
-  });
-  $("pick-zip").addEventListener("click", () => $("zip").click());
-  $("folder").addEventListener("change", e => { const f = e.target.files; if (f?.length) openSource(f, folderLabel(f)); e.target.value = ""; });
-  $("zip").addEventListener("change", e => { const f = e.target.files?.[0]; if (f) openSource(f, f.name); e.target.value = ""; });
+  bindLocalOpeners(openSource, err => showError(err));
   $("error-close").addEventListener("click", hideError);
-  // drag and drop anywhere on the page
-  let depth = 0;
-  document.addEventListener("dragenter", e => { if (e.dataTransfer?.types?.includes("Files")) { depth++; $("drop-hint").hidden = false; e.preventDefault(); } });
-  document.addEventListener("dragleave", () => { depth = Math.max(0, depth - 1); if (!depth) $("drop-hint").hidden = true; });
-  document.addEventListener("dragover", e => e.preventDefault());
-  document.addEventListener("drop", async e => {
-    e.preventDefault();
-    depth = 0; $("drop-hint").hidden = true;
-    try {
-      const got = await fromDrop(e.dataTransfer);
-      if (!got) throw new Error("Drop one Zarr/N5 folder or one .zip");
-      openSource(got.source, got.label);
-    } catch (err) { showError(err); }
-  });
   // pointer readout
   stage.addEventListener("pointermove", e => {
     const r = stage.getBoundingClientRect();
