@@ -283,3 +283,72 @@ def test_storage_transformer_refused(fixture_dir):
     (root / "zarr.json").write_text(json.dumps(meta))
     with pytest.raises((zarrlite.errors.MetadataError, zarrlite.errors.CodecError), match="frobnicate_transformer"):
         zarrlite.open(str(root))[...]
+
+
+# ------------------------------------------------------------------------------ checksums at every size
+
+_BIG = (1024, 1024)      # one uint16 chunk of 2 MiB, four of them
+_CHECKSUMMED = {
+    "zarr-python crc32c": lambda root, data: zarr_python(root, data, zarr_format=3, chunks=_BIG,
+                                                         compressors=[{"name": "crc32c"}]),
+    "tensorstore crc32c": lambda root, data: ts_zarr3(root, data, chunks=_BIG, data_type="uint16",
+                                                      codecs=[{"name": "bytes"}, {"name": "crc32c"}]),
+    "zarr-python zstd with checksum": lambda root, data: zarr_python(
+        root, data, zarr_format=3, chunks=_BIG, compressors=[{"name": "zstd",
+                                                              "configuration": {"level": 1, "checksum": True}}]),
+}
+_READ_IN_A_RUNTIME_WITHOUT_THE_PACKAGE = """
+import sys
+sys.modules["crc32c"] = None     # `import crc32c` fails, as in Pyodide
+import zarrlite, zarrlite.codecs.crc32c
+assert zarrlite.codecs.crc32c.native is None
+try:
+    zarrlite.open(sys.argv[1])[...]
+except zarrlite.ZarrliteError as e:
+    print(type(e).__name__, e)
+else:
+    print("no error")
+"""
+
+
+def _flip_a_data_byte(root, writer) -> str:
+    """Flip one byte in the middle of chunk (1, 0): data for crc32c, the frame checksum for zstd."""
+    key = root / "c" / "1" / "0"
+    raw = bytearray(key.read_bytes())
+    assert len(raw) > 1 << 20
+    raw[-1 if "zstd" in writer else len(raw) // 2] ^= 0x10
+    key.write_bytes(bytes(raw))
+    return "c/1/0"
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native crc32c", "numpy crc32c"])
+@pytest.mark.parametrize("writer", list(_CHECKSUMMED))
+def test_a_flipped_byte_in_a_large_chunk_is_caught(writer, native, fixture_dir):
+    import subprocess
+    import sys
+
+    root = fixture_dir(f"v3-checksum-{writer}")
+    data = make_data((2048, 2048), "uint16", seed=3)
+    truth = _CHECKSUMMED[writer](root, data)
+    assert_same(zarrlite.open(str(root))[...], truth)          # intact, it reads
+    _flip_a_data_byte(root, writer)
+    if native:
+        with pytest.raises(zarrlite.ZarrliteError) as info:
+            zarrlite.open(str(root))[...]
+        message = f"{type(info.value).__name__} {info.value}"
+    else:
+        message = subprocess.run([sys.executable, "-c", _READ_IN_A_RUNTIME_WITHOUT_THE_PACKAGE, str(root)],
+                                 capture_output=True, text=True, check=True).stdout
+    assert "(1, 0)" in message and "'c/1/0'" in message, message
+    assert ("crc32c checksum mismatch" if "crc32c" in writer else "checksum") in message, message
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 255, 4095, 4096, 4097, 65543, (1 << 20) + 13, 2 << 20,
+                                  3 * (1 << 20) + 5])
+def test_numpy_crc32c_equals_the_package(size):
+    import crc32c as package
+    from zarrlite.codecs.crc32c import crc32c_numpy
+
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
+    assert crc32c_numpy(data) == package.crc32c(data)
+    assert crc32c_numpy(memoryview(data)) == package.crc32c(data)
