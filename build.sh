@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one entry point.
 #   ./build.sh        install everything (apt, venv, npm, Pyodide runtime), build the wheel and web/dist/
-#   ./build.sh test   the above, then every test (CPython and browser)
+#   ./build.sh test   the above, then every test (JS type check and node tests, CPython, browser)
 #   ./build.sh serve  the above, then `zarrlite view` on the bundled sample
 #   ./build.sh bench  the above, then the benchmarks in bench/
 #   ./build.sh fuzz   the long fuzzing run (10,000+ cases per target)
@@ -72,6 +72,9 @@ case "${1:-build}" in
     ensure_apt
     build_all
     shift || true
+    # The JS checks first (seconds): JSDoc types (tsconfig.json), then the node unit tests (tests/js/).
+    node_modules/.bin/tsc -p tsconfig.json
+    node --test tests/js/
     # pytest exits 5 when it collects nothing: set -e turns that into a failure too.
     # The browser tests run in their own process: Playwright's sync API keeps an event loop
     # marked as running on the main thread, which the CPython tests' asyncio.run() must not see.

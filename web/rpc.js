@@ -126,8 +126,9 @@ export function connect(endpoint, { name = "worker", onEvent, onEnd } = {}) {
     const id = next++;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        if (!calls.has(id)) return;
-        calls.get(id).done();
+        const call = calls.get(id);
+        if (!call) return;
+        call.done();
         reject(abortError(signal));
         endpoint.postMessage({ rpc: "cancel", id }, []);
       };

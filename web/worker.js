@@ -99,7 +99,7 @@ async function init({ baseURL, pyodideURL, chunkWorkers }) {
     await pyodide.loadPackage(new URL(wheel, localPyodide).href, { messageCallback: quiet });
   } else {
     try {
-      install(pyodide, await unpacked);
+      install(pyodide, await /** @type {NonNullable<typeof unpacked>} */ (unpacked));
     } catch (err) {
       console.warn("zarrlite: unpacking the wheels in a helper worker failed, using loadPackage:", err);
       await pyodide.loadPackage(["zarrlite"], { messageCallback: quiet });
