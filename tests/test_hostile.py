@@ -421,6 +421,44 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
     assert zarrlite.open(MemoryStore(mapping)).attrs == attrs
 
 
+
+_HUGE = [2**62, 2**63, 2**64, 10**30, -1, 0, 1.5, True, "5", None]
+
+
+def _absurd_values():
+    for b in _HUGE:
+        inner = {"name": "sharding_indexed", "configuration": {"chunk_shape": [b, 5], "codecs": [{"name": "bytes"}]}}
+        yield f"v3 shape {b!r}", _v3([b, 10], [5, 5])
+        yield f"v3 chunk {b!r}", _v3([10, 10], [b, 5])
+        yield f"v3 inner chunk {b!r}", _v3([10, 10], [5, 5], [inner])
+        yield f"v3 float fill {b!r}", _with(_v3([10], [5], data_type="float32"), "zarr.json", fill_value=b)
+        yield f"v3 zstd level {b!r}", _v3([10], [5], [{"name": "bytes"}, {"name": "zstd", "configuration": {"level": b}}])
+        yield f"v2 shape {b!r}", _v2([b, 10], [5, 5])
+        yield f"v2 chunk {b!r}", _v2([10, 10], [b, 5])
+        yield f"v2 datetime fill {b!r}", _with(_v2([10], [5], "<M8[s]"), ".zarray", fill_value=b)
+        yield f"v2 dtype size {b!r}", _v2([10], [5], f"<f{b}")
+
+
+def _with(mapping, key, **over):
+    return {key: json.dumps({**json.loads(mapping[key]), **over}).encode()}
+
+
+ABSURD_VALUES = dict(_absurd_values())
+
+
+@pytest.mark.parametrize("case", list(ABSURD_VALUES))
+def test_absurd_values_end_in_a_result_or_a_zarrlite_error(case):
+    """Sizes past int64, negative, zero, floats, booleans and strings where numbers belong: opening and
+    reading either works or raises a ZarrliteError (no OverflowError, TypeError or RecursionError)."""
+    async def go():
+        node = await zarrlite.open_async(MemoryStore(ABSURD_VALUES[case]))
+        return await node.get(tuple(slice(0, 3) for _ in node.shape))
+    try:
+        asyncio.run(go())
+    except zarrlite.ZarrliteError:
+        pass
+
+
 def test_chunk_count_beyond_the_budget_is_refused_before_allocating():
     """10^12 one-byte chunks: a selection of the whole array is refused, not iterated."""
     mapping = _v2([10**6, 10**6], [1, 1])
