@@ -462,3 +462,48 @@ def test_switching_arrays_while_tiles_load_draws_the_new_view(page, server, cell
         page.locator('#tree button.node[data-path=""]').click()
         settle(page)
     assert not page.errors, page.errors
+
+
+SCRUB = """async ({steps, ms}) => {
+  const stage = document.getElementById("stage");
+  for (let i = 0; i < steps; i++) {      // "]" held down: the next plane every `ms`
+    stage.dispatchEvent(new KeyboardEvent("keydown", { key: "]", bubbles: true }));
+    await new Promise(r => setTimeout(r, ms));
+  }
+  return window.viewer.index[0];
+}"""
+
+
+def test_scrubbing_planes_cancels_the_reads_of_planes_passed(page, server):
+    """Issue 10: the reads of planes the slider has passed are aborted (their chunks that were not
+    fetched yet never are), aborted reads are not errors, and the last plane is drawn."""
+    root = server.data / "scrub.zarr"
+    rng = np.random.default_rng(5)
+    data = rng.integers(0, 1000, (40, 512, 512), dtype="<u2")
+    if not root.exists():
+        a = zarr.create_array(str(root), shape=data.shape, dtype=data.dtype, chunks=(1, 128, 128), compressors=None,
+                              dimension_names=["z", "y", "x"])
+        a[...] = data
+    open_viewer(page, server, "?source=/slow/data/scrub.zarr&ch=1:0:999:gray")
+    settle(page)
+    z0 = page.evaluate("window.viewer.index[0]")
+    prefix = "/slow/data/scrub.zarr/c/"
+    chunk_requests = lambda: sum(1 for p, _, status in list(server.counters.requests)  # noqa: E731
+                                 if p.startswith(prefix) and status == "arrived")
+    before = chunk_requests()
+    steps = 39 - z0
+    assert page.evaluate(SCRUB, {"steps": steps, "ms": 50}) == 39
+    page.wait_for_function(IDLE, timeout=60_000)
+    page.wait_for_timeout(100)
+    page.wait_for_function(IDLE, timeout=60_000)
+    fetched = chunk_requests() - before
+    per_plane = 16                                    # 4 x 4 chunks of 128² on screen
+    stats = page.evaluate("({aborts: window.viewer.loader.aborts, loads: window.viewer.loader.loads, failures: window.viewer.failures,"
+                          " errors: window.viewer.tileErrors.size})")
+    print(f"scrubbing {steps} planes: {fetched} chunk requests (the last plane needs {per_plane}), {stats}")
+    assert stats["aborts"] > 0 and stats["failures"] == 0 and stats["errors"] == 0, stats
+    assert page.locator("#error").is_hidden()
+    assert fetched <= 3 * per_plane, f"{fetched} chunk requests for {steps} planes passed"
+    zoom_in(page, 1)
+    check_pixels(page, render_plane(data[39], window=(0, 999)), seed=14)
+    assert not page.errors, page.errors
