@@ -206,6 +206,7 @@ def test_default_names_and_labels_by_path(tmp_path):
     assert raw.default_index == (0, 0, 4, 19, 24) and len(raw.channels) == 3 and not raw.is_labels
     seg = image_model(zarrlite.open(str(tmp_path / "s.zarr"), "segmentation"))
     assert seg.is_labels and [(c.label, c.color) for c in seg.channels] == [("segmentation", "labels")]
+    assert not raw.is_rgb and not seg.is_rgb
 
 
 @pytest.mark.parametrize("shape, dtype, names", [
@@ -215,7 +216,7 @@ def test_default_names_and_labels_by_path(tmp_path):
 def test_rgb_pictures(tmp_path, shape, dtype, names):
     zarr.create_array(str(tmp_path / "p.zarr"), shape=shape, chunks=shape, dtype=dtype)
     img = image_model(zarrlite.open(str(tmp_path / "p.zarr")))
-    assert [a.name for a in img.axes] == names and img.axes[-1].type == "channel"
+    assert [a.name for a in img.axes] == names and img.axes[-1].type == "channel" and img.is_rgb
     assert (img.y_dim, img.x_dim, img.c_dim) == (len(shape) - 3, len(shape) - 2, len(shape) - 1)
     want = [("red", "#ff0000", True), ("green", "#00ff00", True), ("blue", "#0000ff", True),
             ("alpha", "#ffffff", False)][:shape[-1]]

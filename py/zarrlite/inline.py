@@ -105,9 +105,9 @@ class Shown:
 
     async def target(self):
         """(array, selection) this will read. With no selection the image model chooses: the coarsest
-        level at least `max_size` pixels wide (else the finest), its default plane, and its channels
-        as a composite when there are several; given `channels` keep `channel_axis` and the middle of
-        the other leading dimensions."""
+        level at least `max_size` pixels wide (else the finest), its default plane, and for a pyramid or
+        a colour picture its channels as a composite; given `channels` keep `channel_axis` and the
+        middle of the other leading dimensions."""
         if self._target is not None:
             return self._target
         src, sel, opts = self.source, self.selection, self.options
@@ -121,10 +121,14 @@ class Shown:
             sel = default_selection(arr.shape, opts["channel_axis"])
             self._channel_axis = 0        # the channel axis is the only leading axis left
         elif sel is None:
-            composite = model.c_dim >= 0 and len(model.channels) > 1 and not model.is_labels
+            # a pyramid's channels, or a colour picture's; another array's channel axis shows its middle
+            composite = (model.c_dim >= 0 and len(model.channels) > 1 and not model.is_labels
+                         and (model.kind == "group" or model.is_rgb))
             keep = {model.y_dim, model.x_dim} | ({model.c_dim} if composite else set())
+            index = [(n - 1) // 2 if d == model.c_dim else i for d, (i, n) in enumerate(
+                zip(model.default_index, model.levels[0].shape))]
             sel = tuple(slice(None) if d in keep else min(n - 1, int(i // (factors[d] or 1)))
-                        for d, (i, n) in enumerate(zip(model.default_index, arr.shape)))
+                        for d, (i, n) in enumerate(zip(index, arr.shape)))
             if composite:
                 opts.update(channels=[{"index": c.index, "color": c.color, "window": c.window or "auto",
                                        "visible": c.visible} for c in model.channels])

@@ -80,6 +80,7 @@ class ImageModel:
     labels: tuple[str, ...]              # paths of the OME label images of this image
     description: str | None              # "OME-NGFF 0.5 multiscale — cells", "N5 multiscale", ...
     coordinates: dict | None = None      # coordinate values per dimension (xarray / CF): not read yet
+    is_rgb: bool = False                 # a colour picture: its last dimension is red, green, blue (alpha)
     arrays: tuple = field(default=(), repr=False, compare=False)   # the opened level arrays
 
     @property
@@ -290,7 +291,7 @@ async def image_model_async(node, parent=None) -> ImageModel:
     return ImageModel(node.path, node.path.rpartition("/")[2] or "/", "group" if is_group else "array",
                       node.format, tuple(levels), tuple(axes), y_dim, x_dim, c_dim, tuple(channels),
                       tuple(default), is_labels, tuple(labels or ()), _description(ms or parent_ms),
-                      None, arrays)
+                      None, is_rgb=rgb, arrays=arrays)
 
 
 def _channels(n: int, meta, rgb: bool, dtype: str, name: str) -> list[ImageChannel]:
