@@ -50,8 +50,8 @@ async function walk(dir, prefix) {
 
 /**
  * The directory picker where the browser has one; else null (the caller clicks an
- * `<input webkitdirectory>` instead).
- * @returns {Promise<FileSystemDirectoryHandle | null>}
+ * `<input webkitdirectory>` instead); undefined when the person cancelled.
+ * @returns {Promise<FileSystemDirectoryHandle | null | undefined>}
  */
 export async function pickDirectory() {
   const w = /** @type {any} */ (window);        // showDirectoryPicker: Chromium only, not in the DOM types

@@ -229,7 +229,7 @@ async function selectNode(path, params) {
   app.index = [...image.defaultIndex];
   app.expr = ""; $("expr").value = ""; $("expr-status").textContent = "";
   if (params) restoreState(params);
-  const [H, W] = planeSize(app.image, 0);
+  const [H, W] = planeSize(image, 0);
   viewport.setImage(W, H);
   if (params && params.get("zoom")) {
     viewport.zoom = Number(params.get("zoom")) || 1;
@@ -355,7 +355,7 @@ function writeState() {
 }
 
 function restoreState(p) {
-  Object.assign(app, applyState(p, app.image, app.index));
+  Object.assign(app, applyState(p, /** @type {import("./image.js").ImageModel} */ (app.image), app.index));
   $("expr").value = app.expr;
 }
 
