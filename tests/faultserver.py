@@ -9,9 +9,11 @@
     FaultServer(files, cors=True)                  # readable from pages of other origins (CORS open)
 
 Faults:
-  500 503 429 418 400 404 403   that status, with a short body
+  500 503 429 418 400 401 404 403   that status, with a short body
   reset                     the connection is closed with a TCP RST, no response
+  close                     the connection is closed (FIN) before any byte of a response
   truncate                  headers promise the whole body, half of it is sent, the connection closes
+  reset-body                headers promise the whole body, half of it is sent, then a TCP RST
   bad-content-range         206 with a Content-Range for other bytes than asked (and a body to match it)
   other-range               206 with as many bytes as asked, from one byte further on (or back), labelled
                             truthfully by its Content-Range
@@ -27,11 +29,13 @@ import re
 import socket
 import struct
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("500", "503", "429", "418", "400", "404", "403", "reset", "truncate", "bad-content-range", "other-range",
-          "no-content-range", "ignore-range", "stall")
+STATUSES = ("500", "503", "429", "418", "400", "401", "404", "403")
+FAULTS = STATUSES + ("reset", "close", "truncate", "reset-body", "bad-content-range", "other-range",
+                     "no-content-range", "ignore-range", "stall")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -94,24 +98,26 @@ class _Handler(BaseHTTPRequestHandler):
         fault = owner._take_fault(key, rng)
         owner._log(key, rng, fault or "ok", dict(self.headers.items()))
         data = owner.files.get(key)
-        if fault in ("500", "503", "429", "418", "400", "404", "403"):
+        if fault in STATUSES:
             self._send(int(fault), f"injected {fault}".encode())
             return
-        if fault == "reset":
-            self._drop(rst=True)
+        if fault in ("reset", "close"):
+            self._drop(rst=fault == "reset")
         if fault == "stall":
             owner._release.wait(owner.stall_seconds)
             self._drop(rst=False)
         if data is None:
             self._send(404, b"not found")
             return
-        if fault == "truncate":
+        if fault in ("truncate", "reset-body"):
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data[:len(data) // 2])
             self.wfile.flush()
-            self._drop(rst=False)
+            if fault == "reset-body":
+                time.sleep(0.05)  # let the client take the headers and bytes in: an RST discards unread ones
+            self._drop(rst=fault == "reset-body")
         if rng is None or fault == "ignore-range":
             self._send(200, data, {"Accept-Ranges": "bytes"})
             return

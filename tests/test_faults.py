@@ -109,7 +109,7 @@ READS = {
 }
 RANGED = {"HttpStore.get_range", "HttpStore suffix range", "open: v3 shard ranges"}
 STALL_READS = {"HttpStore.get", "HttpStore suffix range", "open: v3 shard ranges"}
-TRANSIENT = ("500", "503", "429", "reset", "truncate", "stall")
+TRANSIENT = ("500", "503", "429", "reset", "close", "truncate", "reset-body", "stall")
 MATRIX: dict = collections.defaultdict(dict)
 
 
@@ -162,7 +162,8 @@ def test_transient_fault_is_retried(srv, dataset, fault, read_name):
 
 CAUSES = {"500": ("HTTP 500",), "503": ("HTTP 503",), "429": ("HTTP 429",),
           "reset": ("ConnectionResetError", "RemoteDisconnected", "Connection reset", "BrokenPipe"),
-          "truncate": ("IncompleteRead", "truncated"), "stall": (f"timed out after {TIMEOUT:g} s",)}
+          "close": ("RemoteDisconnected",), "truncate": ("IncompleteRead", "truncated"),
+          "reset-body": ("IncompleteRead", "ConnectionResetError", "Connection reset"), "stall": (f"timed out after {TIMEOUT:g} s",)}
 
 
 @pytest.mark.parametrize("read_name", list(READS))
@@ -180,7 +181,7 @@ def test_persistent_fault_is_a_store_error(srv, dataset, fault, read_name):
 
 
 @pytest.mark.parametrize("read_name", list(READS))
-@pytest.mark.parametrize("status", ["400", "418"])
+@pytest.mark.parametrize("status", ["400", "401", "418"])
 def test_other_status_fails_at_once(srv, dataset, status, read_name):
     key = READS[read_name][0]
     srv.inject(status, match=key)
