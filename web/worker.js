@@ -24,6 +24,7 @@ const page = serve(/** @type {any} */ (self), {
   render: (args, ctx) => render(args, ctx).finally(startChunkWorkers),
   viewer: (args, ctx) => viewerCall(args, ctx).finally(startChunkWorkers),
   stats: async () => {
+    if (!ready) throw new Error("zarrlite worker: not initialised");
     await ready;
     return { ...(pool ? pool.stats() : {}), ...reviveJSON(session.stats()) };
   },
