@@ -49,7 +49,7 @@ async function python(ctx, op, ...args) {
   if (!ready) throw new Error("zarrlite worker: not initialised");
   await ready;
   ctx.signal.throwIfAborted();
-  const task = session.start(ctx.id, ctx.signal, op, ...args);
+  const task = session.start(ctx.id, op, ...args);
   const cancel = () => session.cancel(ctx.id);
   ctx.signal.addEventListener("abort", cancel);
   try {

@@ -38,11 +38,12 @@ class Session:
         self.loop_batching = batch_call_soon(asyncio.get_event_loop())
 
     # -- requests ---------------------------------------------------------------------------------
-    def start(self, request_id: int, signal, op: str, *args) -> asyncio.Task:
-        """Run `op` (one of OPS) as a Task whose fetches carry `signal`, the request's JS AbortSignal."""
+    def start(self, request_id: int, op: str, *args) -> asyncio.Task:
+        """Run `op` (one of OPS) as a Task that `cancel(request_id)` cancels: the cancellation reaches
+        every read the Task awaits, and a fetch whose read is cancelled is aborted (browser_fetch.py)."""
         if op not in self.OPS:
             raise ZarrliteError(f"no operation {op!r} (one of {', '.join(self.OPS)})")
-        task = asyncio.ensure_future(_with_abort_signal(signal, getattr(self, op)(*args)))
+        task = asyncio.ensure_future(getattr(self, op)(*args))
         self.tasks[request_id] = task
         task.add_done_callback(lambda _: self.tasks.pop(request_id, None))
         return task
@@ -130,13 +131,6 @@ class Session:
         from . import viewer_api
 
         return await viewer_api.call(fn, args_json, self)
-
-
-async def _with_abort_signal(signal, coro):
-    from .stores.browser_fetch import ABORT_SIGNAL  # Pyodide only
-
-    ABORT_SIGNAL.set(signal)  # this Task's own context (and the Tasks it starts) only
-    return await coro
 
 
 def batch_call_soon(loop) -> dict | None:

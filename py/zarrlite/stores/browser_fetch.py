@@ -2,9 +2,18 @@
 
 Every request is one awaited call of one JS function,
 `fetch(url, range, ms, headers, signal) -> [status, statusText, body | null, contentRange | null,
-contentLength | null]`: in zarrlite's worker, web/chunk-pool.js's (registered by web/worker.js as the
-module `zarrlite_jsfetch`; it runs on a chunk worker when one is free); elsewhere (a notebook kernel
-without that worker) `fetch_here`, the same steps through `js.fetch`.
+contentLength | null]`: in zarrlite's worker, web/chunk-pool.js's `fetchBytes` (registered by
+web/worker.js as the module `zarrlite_jsfetch`; it runs on a chunk worker when one is free); elsewhere
+(a notebook kernel without that worker) `fetch_here`, the same steps through `js.fetch`.
+
+A CORS refusal and a broken connection look alike to a page (Chromium: "TypeError: Failed to fetch"),
+yet one never heals and the other is worth retrying. The fetch function tells them apart as far as a
+page can: status 0 with "body" (the answer began, then broke off), "network" (no answer, nor to a
+no-cors request for the same URL: the connection fails) or "refused" (no readable answer, but the server
+answers a no-cors request, which CORS does not guard). "body" and "network" are transient, retried as
+CPython retries a reset. "refused" is a CORS refusal when it happens twice in a row; the first time it
+may also be a failure that healed just before the no-cors request, so the request is made once more at
+once (no back-off: a refusal should be told fast) and the answer to that decides.
 
 Only importable in Pyodide (it needs `js` and `pyodide.ffi`).
 """
@@ -12,7 +21,6 @@ Only importable in Pyodide (it needs `js` and `pyodide.ffi`).
 from __future__ import annotations
 
 import asyncio
-from contextvars import ContextVar
 
 import js
 from pyodide.ffi import JsException, to_js
@@ -20,27 +28,54 @@ from pyodide.ffi import JsException, to_js
 from ..errors import StoreError
 from .http_rules import SIZE_RANGE, NoAnswer, Response, fetch_with_retries, key_url, size_of
 
-ABORT_SIGNAL: ContextVar = ContextVar("zarrlite_abort_signal", default=None)
-"""The JS AbortSignal of the request the current task serves, or None. The worker sets it in the Task
-that serves a page request (webworker.py); every fetch a FetchStore makes in that Task (and the Tasks it
-starts, which copy its context) carries it, so aborting the request aborts its fetches."""
-
+HTTP_OPTIONS = ("headers", "retries", "timeout", "backoff")  # what a page may set (zl.open(url, options))
 
 def _js_object(mapping: dict):
     return to_js(mapping, dict_converter=js.Object.fromEntries)
 
 
+def _network_error(error: JsException) -> bool:
+    """fetch's own failures are TypeErrors; a time-out or an abort is a DOMException."""
+    return getattr(error, "name", "") == "TypeError"
+
+
 async def fetch_here(url: str, range_header: str | None, ms: int, headers, signal):
-    """web/chunk-pool.js's `fetchBytes`, from Python: for a runtime without zarrlite's worker."""
+    """web/chunk-pool.js's `fetchBytes`, from Python, step for step: for a runtime without zarrlite's
+    worker."""
     timeout = js.AbortSignal.timeout(ms)
+    stop = js.AbortSignal.any(to_js([signal, timeout])) if signal is not None else timeout
     request_headers = js.Object.assign(js.Object.new(), headers) if headers is not None else js.Object.new()
     if range_header:
         setattr(request_headers, "Range", range_header)
-    init = {"signal": js.AbortSignal.any(to_js([signal, timeout])) if signal is not None else timeout,
-            "headers": request_headers}
-    resp = await js.fetch(url, _js_object(init))
-    body = js.Uint8Array.new(await resp.arrayBuffer()) if resp.status in (200, 206) else None
+    try:
+        resp = await js.fetch(url, _js_object({"signal": stop, "headers": request_headers}))
+    except JsException as e:
+        if not _network_error(e):
+            raise
+        return [0, "refused" if await _answers_no_cors(url, stop) else "network", None, None, None]
+    body = None
+    if resp.status in (200, 206):
+        try:
+            body = js.Uint8Array.new(await resp.arrayBuffer())
+        except JsException as e:
+            if not _network_error(e):
+                raise
+            return [0, "body", None, None, None]
     return [resp.status, resp.statusText, body, resp.headers.get("Content-Range"), resp.headers.get("Content-Length")]
+
+
+async def _answers_no_cors(url: str, stop) -> bool:
+    done = js.AbortController.new()
+    init = {"mode": "no-cors", "cache": "no-store", "signal": js.AbortSignal.any(to_js([stop, done.signal]))}
+    try:
+        await js.fetch(url, _js_object(init))
+        return True
+    except JsException:
+        if stop.aborted:
+            raise
+        return False
+    finally:
+        done.abort()
 
 
 def _js_fetch():
@@ -51,9 +86,16 @@ def _js_fetch():
     return fetch
 
 
+# Why a request got no usable answer, by what the fetch function saw (status 0; see the module's doc)
+BROKEN = {
+    "body": "the connection broke off in the middle of the answer (reset, closed or cut short)",
+    "network": "the connection failed before a whole answer came (refused, reset or closed)",
+}
+
+
 def _cors_hint(url: str, ranged: bool) -> str:
-    hint = (f"fetch {url} failed: the server is unreachable or refuses cross-origin reads. A server on "
-            f"another origin must send 'Access-Control-Allow-Origin: *' (or this page's origin)")
+    hint = (f"GET {url}: the server answers, but not to this page: it refuses cross-origin reads (CORS). A "
+            f"server on another origin must send 'Access-Control-Allow-Origin: *' (or this page's origin)")
     if ranged:
         hint += (", and for ranged reads allow the request header ('Access-Control-Allow-Headers: Range')"
                  " and expose 'Access-Control-Expose-Headers: Content-Range'")
@@ -87,19 +129,24 @@ class FetchStore:
     def key_url(self, key: str) -> str:
         return key_url(self.url, key)
 
-    def _no_answer(self, error: JsException, url: str, ranged: bool) -> NoAnswer:
+    def _no_answer(self, error: JsException, url: str) -> NoAnswer:
         name = getattr(error, "name", "")
         if name == "TimeoutError" or "TimeoutError" in str(error):
             return NoAnswer(f"timed out after {self.timeout:g} s")
         if name == "AbortError":
             return NoAnswer(f"GET {url}: aborted", retry=False)
-        if "Failed to fetch" in str(error):
-            return NoAnswer(_cors_hint(url, ranged), retry=False)
         return NoAnswer(str(error))
 
     async def _call(self, url: str, range_header: str | None):
-        return await self._fetch_js(url, range_header, int(self.timeout * 1000), self._js_headers,
-                                    ABORT_SIGNAL.get())
+        # A cancelled Task stops awaiting the fetch but does not end it: abort it, so that a page
+        # request that was aborted (webworker.Session.cancel) stops its fetches, on chunk workers too.
+        stop = js.AbortController.new()
+        try:
+            return await self._fetch_js(url, range_header, int(self.timeout * 1000), self._js_headers,
+                                        stop.signal)
+        except asyncio.CancelledError:
+            stop.abort()
+            raise
 
     def _response(self, reply) -> Response:
         body = None if reply[2] is None else reply[2].to_bytes()
@@ -113,11 +160,17 @@ class FetchStore:
         url = self.key_url(key)
 
         async def send(range_header):
-            try:
-                reply = await self._call(url, range_header)
-            except JsException as e:
-                return self._no_answer(e, url, range_header is not None)
-            return self._response(reply)
+            for again in (False, True):
+                try:
+                    reply = await self._call(url, range_header)
+                except JsException as e:
+                    return self._no_answer(e, url)
+                if reply[0] != 0:
+                    return self._response(reply)
+                if str(reply[1]) != "refused":
+                    return NoAnswer(BROKEN.get(str(reply[1]), f"no answer ({reply[1]})"))
+                if again:  # refused twice in a row: CORS
+                    return NoAnswer(_cors_hint(url, range_header is not None), retry=False)
 
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.concurrency)

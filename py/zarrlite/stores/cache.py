@@ -1,10 +1,23 @@
 """A store wrapper that keeps recently read values within a byte budget (LRU), and shares
-a read already in flight instead of issuing it twice. Failed reads are not kept."""
+a read already in flight instead of issuing it twice. Failed reads are not kept.
+
+A shared read belongs to all its callers: one caller's cancellation does not end it for the others,
+and it is cancelled when every caller has given up."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+
+
+class _Shared:
+    """A read in flight and the number of callers waiting for it."""
+
+    __slots__ = ("future", "waiters")
+
+    def __init__(self, future):
+        self.future = future
+        self.waiters = 0
 
 
 class CachedStore:
@@ -21,18 +34,26 @@ class CachedStore:
             self._values.move_to_end(key)
             self.hits += 1
             return self._values[key]
-        pending = self._pending.get(key)
-        if pending is not None and pending.get_loop() is asyncio.get_running_loop():
-            return await asyncio.shield(pending)
-        self.misses += 1
-        future = asyncio.ensure_future(read())
-        self._pending[key] = future
+        shared = self._pending.get(key)
+        if shared is None or shared.future.get_loop() is not asyncio.get_running_loop():
+            self.misses += 1
+            shared = self._pending[key] = _Shared(asyncio.ensure_future(read()))
+            shared.future.add_done_callback(lambda _: self._settled(key, shared))
+        shared.waiters += 1
         try:
-            value = await asyncio.shield(future)
+            return await asyncio.shield(shared.future)
         finally:
-            self._pending.pop(key, None)
-        self._put(key, value)
-        return value
+            shared.waiters -= 1
+            # A caller that gives up (its request was cancelled) leaves the read to the others; when
+            # none is left the read is cancelled too, which aborts its fetch.
+            if not shared.waiters and not shared.future.done():
+                shared.future.cancel()
+
+    def _settled(self, key, shared):
+        if self._pending.get(key) is shared:
+            del self._pending[key]
+        if not shared.future.cancelled() and shared.future.exception() is None:
+            self._put(key, shared.future.result())
 
     def _put(self, key, value):
         size = 64 if value is None else len(value) + 64
