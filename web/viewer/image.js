@@ -25,13 +25,16 @@ export function unitSymbol(unit) {
 
 const TO_METERS = { "pm": 1e-12, "Å": 1e-10, "nm": 1e-9, "µm": 1e-6, "mm": 1e-3, "cm": 1e-2, "m": 1, "km": 1e3 };
 
+/** @type {[string, number][]} */
+const PREFIXES = [["km", 1e3], ["m", 1], ["mm", 1e-3], ["µm", 1e-6], ["nm", 1e-9], ["pm", 1e-12]];
+
 /** A length in `unit` -> a readable string, switching prefixes when the unit is a length. */
 export function formatLength(value, unit) {
   const sym = unitSymbol(unit);
   const m = TO_METERS[sym];
   if (m === undefined) return `${trim(value)} ${sym ?? ""}`.trim();
   const meters = value * m;
-  for (const [u, f] of [["km", 1e3], ["m", 1], ["mm", 1e-3], ["µm", 1e-6], ["nm", 1e-9], ["pm", 1e-12]]) {
+  for (const [u, f] of PREFIXES) {
     if (Math.abs(meters) >= f * 0.999) return `${trim(meters / f)} ${u}`;
   }
   return `${trim(value)} ${sym}`;

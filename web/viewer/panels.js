@@ -86,7 +86,7 @@ export function renderTree(el, tree, onSelect, summaries = {}) {
     return html;
   };
   el.innerHTML = `<ul>${row(tree, 0)}</ul>`;
-  el.querySelectorAll("button.node").forEach(b => b.addEventListener("click", () => onSelect(b.dataset.path)));
+  el.querySelectorAll("button.node").forEach(b => b.addEventListener("click", () => onSelect(/** @type {HTMLElement} */ (b).dataset.path ?? "")));
 }
 
 /** Mark the selected node. */

@@ -199,7 +199,9 @@ async function selectNode(path, params) {
   if (!node) return;
   markSelected($("tree"), path);
   renderMeta($("meta"), node, null);
-  let info, image = null, imageError = null;
+  let info, image = null;
+  /** @type {any} */
+  let imageError = null;
   try {
     [info, image] = await Promise.all([describe(path),
       app.zl.viewer("image", [path]).catch(err => { imageError = err; return null; })]);
