@@ -28,7 +28,7 @@ test("a saved view restores the plane, the channels, the axes and the rest", () 
   const rest = applyState(new URLSearchParams("d.z=7&ch=0:10:20:ff0000,1:1:2:magma&invert=1&expr=x*2"), /** @type {any} */ (img), index);
   assert.deepEqual(index, [0, 7, 255, 255]);
   assert.deepEqual(img.channels.map(c => [c.visible, c.window, c.color]), [[false, [10, 20], "#ff0000"], [true, [1, 2], "magma"]]);
-  assert.deepEqual(rest, { invert: true, expr: "x*2", chunkMap: false });
+  assert.deepEqual(rest, { invert: true, linkExpr: "x*2", chunkMap: false });   // shown, not applied
   const swapped = image(), i2 = [0, 0, 0, 0];
   applyState(new URLSearchParams("axes=0,3&d.z=99"), /** @type {any} */ (swapped), i2);
   assert.deepEqual([swapped.yDim, swapped.xDim, swapped.cDim], [0, 3, -1]);     // the channel axis is displayed

@@ -11,6 +11,7 @@
  * @property {number} selected the channel whose contrast is edited
  * @property {boolean} invert
  * @property {string} expr the Python expression applied before display ("" for none)
+ * @property {string} linkExpr an expression the page's link brought, shown and not run until Apply ("" for none)
  * @property {Map<number, [number, number]>} exprWindows the windows of the expression's values, by channel
  * @property {boolean} chunkMap
  * @property {any} chunkInfo the chunk map's last answer

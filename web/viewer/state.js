@@ -14,6 +14,7 @@ export const valuesChannel = () => [{ index: 0, label: "values", color: "gray", 
  * The query string of a view.
  * @param {{source: string | null, image: import("./image.js").ImageModel | null, index: number[],
  *   zoom: number, cx: number, cy: number, invert: boolean, expr: string, chunkMap: boolean}} v
+ *   expr: the expression applied, or else the one a link brought that waits for Apply (it stays in the link)
  */
 export function stateQuery(v) {
   const p = new URLSearchParams();
@@ -36,11 +37,12 @@ export function stateQuery(v) {
 }
 
 /**
- * Apply a saved view to a freshly built image (axes, plane index, channels) and return the rest.
+ * Apply a saved view to a freshly built image (axes, plane index, channels) and return the rest. The
+ * expression of a link is returned as `linkExpr`, never applied: it runs when the person presses Apply.
  * @param {URLSearchParams} p
  * @param {import("./image.js").ImageModel} img changed in place
  * @param {number[]} index changed in place
- * @returns {{invert: boolean, expr: string, chunkMap: boolean}}
+ * @returns {{invert: boolean, linkExpr: string, chunkMap: boolean}}
  */
 export function applyState(p, img, index) {
   const axes = p.get("axes");
@@ -64,5 +66,5 @@ export function applyState(p, img, index) {
     if (lo && hi) c.window = [Number(lo), Number(hi)];
     if (color) c.color = COLORMAPS.includes(color) ? color : `#${color}`;
   });
-  return { invert: p.get("invert") === "1", expr: p.get("expr") ?? "", chunkMap: p.get("chunks") === "1" };
+  return { invert: p.get("invert") === "1", linkExpr: p.get("expr") ?? "", chunkMap: p.get("chunks") === "1" };
 }

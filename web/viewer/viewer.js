@@ -37,7 +37,7 @@ const app = /** @type {any} */ ({
   image: /** @type {import("./image.js").ImageModel | null} */ (null),
   index: /** @type {number[]} */ ([]),          // level-0 index along every dimension
   selected: 0,                                  // channel whose contrast is edited
-  invert: false, expr: "", chunkMap: false,
+  invert: false, expr: "", linkExpr: "", chunkMap: false,
   chunkInfo: null, tileErrors: new Map(), failures: 0,
   generation: 0,
   exprWindows: new Map(), frame: 0, pointer: null, readout: null,
@@ -229,7 +229,7 @@ async function selectNode(path, params) {
   app.image = image;
   app.selected = Math.max(0, image.channels.findIndex(c => c.visible));
   app.index = [...image.defaultIndex];
-  app.expr = ""; $("expr").value = ""; $("expr-status").textContent = "";
+  app.expr = app.linkExpr = ""; $("expr").value = ""; $("expr-status").textContent = "";
   if (params) restoreState(params);
   const [H, W] = planeSize(image, 0);
   viewport.setImage(W, H);
@@ -244,7 +244,6 @@ async function selectNode(path, params) {
   syncContrast();
   $("chunkmap").checked = app.chunkMap;
   $("invert").checked = app.invert;
-  if (app.expr) applyExpression(app.expr);
   stageMark("image", "active");
   requestDraw();
   scheduleState();
@@ -279,6 +278,7 @@ function setIndex(d, v) {
 // -- expressions ----------------------------------------------------------------------------------------
 function applyExpression(text) {
   app.expr = text.trim();
+  app.linkExpr = "";
   $("expr-status").className = "dim";
   $("expr-status").textContent = app.expr ? "evaluating…" : "";
   app.exprWindows.clear();
@@ -351,14 +351,16 @@ const scheduleState = debounced(() => writeState(), 250);
 
 function writeState() {
   const q = stateQuery({ source: app.source, image: app.image, index: app.index, zoom: viewport.zoom, cx: viewport.cx,
-    cy: viewport.cy, invert: app.invert, expr: app.expr, chunkMap: app.chunkMap });
+    cy: viewport.cy, invert: app.invert, expr: app.expr || app.linkExpr, chunkMap: app.chunkMap });
   const url = `${location.pathname}?${q}`;
   if (url !== location.pathname + location.search) history.replaceState(null, "", url);
 }
 
 function restoreState(p) {
   Object.assign(app, applyState(p, /** @type {import("./image.js").ImageModel} */ (app.image), app.index));
-  $("expr").value = app.expr;
+  $("expr").value = app.linkExpr;
+  // a link is anyone's text: show its expression, run it only when the person presses Apply
+  if (app.linkExpr) setText($("expr-status"), "From the link: not run yet. Read it, then press Apply to run it.");
 }
 
 // -- wiring -------------------------------------------------------------------------------------------
