@@ -14,8 +14,15 @@ const INLINE_BELOW = 64 << 10;
 /**
  * GET `url` (optionally a byte range) with `headers`: [status, statusText, body (for 200/206) or null,
  * Content-Range or null, Content-Length or null]. What the answer means is decided in Python
- * (py/zarrlite/stores/http_rules.py). A failed, timed-out or aborted request rejects ("TypeError:
- * Failed to fetch" for CORS and network errors, "TimeoutError", "AbortError").
+ * (py/zarrlite/stores/http_rules.py, browser_fetch.py). Chromium rejects a CORS refusal and a broken
+ * connection alike ("TypeError: Failed to fetch"), so such a request resolves with status 0 (the Fetch
+ * standard's network error) and, as its statusText, what was seen:
+ *   "body"     the answer began (status and headers came), then its body broke off
+ *   "refused"  nothing readable came, yet the server answers a no-cors request for the same URL (whose
+ *              answer a page may not read, so CORS does not apply): a CORS refusal, or a failure that
+ *              has healed since
+ *   "network"  nothing came, and nothing to the no-cors request either: the connection fails
+ * A timed-out or aborted request rejects ("TimeoutError", "AbortError").
  * @param {string} url
  * @param {string | null} range a Range header value
  * @param {number} ms timeout
@@ -25,13 +32,41 @@ const INLINE_BELOW = 64 << 10;
  */
 export async function fetchBytes(url, range, ms, headers = null, signal = null) {
   const timeout = AbortSignal.timeout(ms);
+  const stop = signal ? AbortSignal.any([signal, timeout]) : timeout;
   /** @type {RequestInit} */
-  const init = { signal: signal ? AbortSignal.any([signal, timeout]) : timeout };
+  const init = { signal: stop };
   if (range || headers) init.headers = range ? { ...headers, Range: range } : { ...headers };
-  const resp = await fetch(url, init);
-  const ok = resp.status === 200 || resp.status === 206;
-  const body = ok ? new Uint8Array(await resp.arrayBuffer()) : null;
+  let resp;
+  try {
+    resp = await fetch(url, init);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;  // a time-out or an abort: a DOMException
+    return [0, (await answersNoCors(url, stop)) ? "refused" : "network", null, null, null];
+  }
+  let body = null;
+  if (resp.status === 200 || resp.status === 206) {
+    try {
+      body = new Uint8Array(await resp.arrayBuffer());
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      return [0, "body", null, null, null];
+    }
+  }
   return [resp.status, resp.statusText, body, resp.headers.get("Content-Range"), resp.headers.get("Content-Length")];
+}
+
+/** Whether the server answers a no-cors GET of `url` (not from the cache); its body is not read. */
+async function answersNoCors(url, stop) {
+  const done = new AbortController();
+  try {
+    await fetch(url, { mode: "no-cors", cache: "no-store", signal: AbortSignal.any([stop, done.signal]) });
+    return true;
+  } catch (err) {
+    if (stop.aborted) throw err;
+    return false;
+  } finally {
+    done.abort();
+  }
 }
 
 /** `data` itself when it owns its whole buffer (then it can be transferred), else a copy that does. */

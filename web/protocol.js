@@ -18,8 +18,14 @@
 // arrive as those numbers, integers beyond 2^53 - 1 as BigInt (fill values and attributes alike).
 
 /**
+ * How a URL is read, as in Python's `zarrlite.open(url, ...)`: request `headers`, `retries` of transient
+ * failures, `timeout` (seconds per request), `backoff` (seconds, doubling per retry).
+ * @typedef {{headers?: Record<string, string>, retries?: number, timeout?: number, backoff?: number}} HttpOptions
+ */
+
+/**
  * A data source as it crosses to the worker (all structured-cloneable; File contents are not read).
- * @typedef {{kind: "url", url: string}
+ * @typedef {{kind: "url", url: string, options?: HttpOptions}
  *   | {kind: "files", files: File[], paths: string[]}
  *   | {kind: "directory", handle: FileSystemDirectoryHandle}
  *   | {kind: "zip", file: File}} Source

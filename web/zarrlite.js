@@ -38,6 +38,8 @@ import { connect } from "./rpc.js";
  * @property {string} sourceDtype the array's own dtype (">u2", "<f2", "<c8", ...)
  */
 
+/** @typedef {import("./protocol.js").HttpOptions} HttpOptions */
+
 /** @typedef {{signal?: AbortSignal}} CallOptions aborting `signal` rejects the call with an AbortError
  *  and cancels its work in the worker (the Python task and its fetches) */
 
@@ -83,11 +85,11 @@ export class Zarrlite {
    * @param {string | URL | FileList | File[] | FileSystemDirectoryHandle | File} source a URL, the files
    *   of a folder (from `<input webkitdirectory>` or a drop; each file's `webkitRelativePath`, or a
    *   `relativePath` property you set, gives its place), a directory handle, or a `.zip` File
-   * @param {CallOptions} [options]
+   * @param {CallOptions & HttpOptions} [options] `headers`, `retries`, `timeout`, `backoff` for a URL
    * @returns {Promise<Node>}
    */
-  async open(source, { signal } = {}) {
-    return this._rpc.call("open", { source: toSource(source) }, { signal });
+  async open(source, { signal, ...http } = {}) {
+    return this._rpc.call("open", { source: toSource(source, http) }, { signal });
   }
 
   /**
@@ -151,10 +153,14 @@ export class Zarrlite {
   }
 }
 
-/** @returns {import("./protocol.js").Source} */
-function toSource(source) {
+/**
+ * @param {any} source
+ * @param {HttpOptions} [http]
+ * @returns {import("./protocol.js").Source}
+ */
+function toSource(source, http = {}) {
   if (typeof source === "string" || source instanceof URL) {
-    return { kind: "url", url: new URL(String(source), location.href).href };
+    return { kind: "url", url: new URL(String(source), location.href).href, options: http };
   }
   if (typeof FileSystemDirectoryHandle !== "undefined" && source instanceof FileSystemDirectoryHandle) {
     return { kind: "directory", handle: source };
