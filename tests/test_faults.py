@@ -297,3 +297,42 @@ def test_headers_reach_the_server(srv, dataset):
     box = within(WATCHDOG, lambda: zarrlite.open(srv.url, "v2", headers={"X-Zarrlite-Test": "yes"}, **OPTIONS))
     assert "error" not in box, box["error"]
     assert srv.header_values("X-Zarrlite-Test") and set(srv.header_values("X-Zarrlite-Test")) == {"yes"}, srv.log
+
+
+def test_403_chunks_read_as_fill_but_are_counted_and_warned_once_per_store(srv, dataset):
+    """403 stays "missing" (buckets without list permission), but an expired signed URL must not pass
+    for chunks never written: the store counts the keys and warns once (metadata probes answered 403,
+    as such buckets answer every absent document, are not counted)."""
+    srv.inject("403", match="v2/1.")  # the second row of chunks: 1.0, 1.1, 1.2
+    srv.inject("403", match=".zattrs")
+
+    def read_twice():
+        with pytest.warns(zarrlite.ZarrliteWarning) as caught:
+            arr = zarrlite.open(srv.url, "v2", **OPTIONS)
+            first, second = arr[...], arr[:, :3]
+        return arr, first, second, [w for w in caught if issubclass(w.category, zarrlite.ZarrliteWarning)]
+
+    box = within(WATCHDOG, read_twice)
+    assert "error" not in box, box["error"]
+    arr, first, second, caught = box["value"]
+    truth = dataset[1]["v2"]
+    np.testing.assert_array_equal(first[:4], truth[:4])
+    assert (first[4:] == 0).all() and (second[4:] == 0).all()  # the fill value
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    assert "403" in str(caught[0].message) and srv.url in str(caught[0].message)
+    assert arr.store.forbidden.count == 3
+    assert sorted(arr.store.forbidden.keys) == ["v2/1.0", "v2/1.1", "v2/1.2"]
+
+
+    def read_with_another_store():
+        with pytest.warns(zarrlite.ZarrliteWarning, match="403"):
+            return zarrlite.open(srv.url, "v2", **OPTIONS)[...]
+    other = within(WATCHDOG, read_with_another_store)  # another store warns again
+    assert "error" not in other, other["error"]
+
+
+def test_404_chunks_are_not_counted(srv, dataset):
+    srv.inject("404", match="v2/1.")
+    box = within(WATCHDOG, lambda: (lambda a: (a, a[...]))(zarrlite.open(srv.url, "v2", **OPTIONS)))
+    assert "error" not in box, box["error"]
+    assert box["value"][0].store.forbidden.count == 0

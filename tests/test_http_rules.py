@@ -157,3 +157,49 @@ def test_loop_stops_at_a_final_no_answer_and_at_an_error_status():
 
 def test_loop_zero_length_sends_nothing():
     assert run_loop([], start=5, length=0) == (b"", [], [])
+
+
+# ------------------------------------------------------------------- 403: read as missing, but counted
+
+@pytest.mark.parametrize("replies,called", [([answer(403)], 1), ([answer(404)], 0), ([answer(410)], 0),
+                                            ([answer(503), answer(403)], 1), ([answer(200, VALUE)], 0)])
+def test_loop_tells_when_a_value_is_missing_because_of_403(replies, called):
+    calls, sent = [], []
+
+    async def send_logged(header):
+        sent.append(header)
+        return replies[len(sent) - 1]
+
+    async def main():
+        return await rules.fetch_with_retries(URL, 0, None, send_logged, retries=2, backoff=0.0,
+                                              forbidden=lambda: calls.append(1))
+    value = asyncio.run(main())
+    assert len(calls) == called
+    assert value == (VALUE if replies[-1].status == 200 else None)
+
+
+def test_forbidden_keys_count_values_not_metadata_and_warn_once():
+    import warnings
+
+    from zarrlite import ZarrliteWarning
+
+    keys = rules.ForbiddenKeys(URL)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for key in ["a/zarr.json", "a/.zarray", "a/.zgroup", "a/.zattrs", ".zmetadata", "attributes.json"]:
+            keys.note(key)
+        assert keys.count == 0 and not caught
+        for key in ["a/c/0/0", "a/c/0/0", "a/c/0/1", "a/0.0", "a/0.1", "a/1.0", "a/1.1"]:
+            keys.note(key)
+    assert keys.count == 6  # distinct keys
+    assert keys.keys == ["a/c/0/0", "a/c/0/1", "a/0.0", "a/0.1", "a/1.0"]  # the first five
+    assert keys.summary() == {"count": 6, "keys": keys.keys}
+    assert [w.category for w in caught] == [ZarrliteWarning]
+    assert URL in str(caught[0].message) and "403" in str(caught[0].message) and "'a/c/0/0'" in str(caught[0].message)
+
+
+def test_metadata_names_are_the_documents_the_formats_read():
+    from zarrlite.formats import n5, zarr2, zarr3
+
+    assert rules.METADATA_NAMES == {zarr3.KEY, zarr2.ARRAY_KEY, zarr2.GROUP_KEY, zarr2.ATTRS_KEY,
+                                    zarr2.CONSOLIDATED_KEY, n5.KEY}

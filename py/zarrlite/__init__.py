@@ -7,7 +7,7 @@ from .array import Array
 from .codecs import native as _native, stdlib as _stdlib  # noqa: F401  (register the back-ends)
 from .context import Context
 from .errors import (BudgetError, ChunkError, CodecError, KeyRejectedError, MetadataError, NotFoundError,
-                     SelectionError, StoreError, SyncUnavailableError, ZarrliteError)
+                     SelectionError, StoreError, SyncUnavailableError, ZarrliteError, ZarrliteWarning)
 from .group import Group
 from .model import ImageModel, image_model, image_model_async
 from .runtime import DEFAULT_MAX_BYTES, IN_PYODIDE, run_sync
@@ -20,7 +20,7 @@ if IN_PYODIDE:
 __version__ = "0.1.0"
 __all__ = ["open", "open_async", "Array", "Group", "ZarrliteError", "MetadataError", "NotFoundError",
            "CodecError", "ChunkError", "SelectionError", "BudgetError", "StoreError", "KeyRejectedError",
-           "SyncUnavailableError", "show", "ImageModel", "image_model", "image_model_async"]
+           "SyncUnavailableError", "ZarrliteWarning", "show", "ImageModel", "image_model", "image_model_async"]
 
 
 async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES, concurrency: int = 16,

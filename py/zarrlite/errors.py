@@ -42,3 +42,8 @@ class KeyRejectedError(StoreError):
 
 class SyncUnavailableError(ZarrliteError):
     """A synchronous call that cannot work in this runtime (Pyodide's event loop cannot be blocked)."""
+
+
+class ZarrliteWarning(UserWarning):
+    """Something read as the format says, but possibly not as the data's owner meant (e.g. chunks a
+    server refused with 403 read as the fill value)."""

@@ -26,7 +26,7 @@ import js
 from pyodide.ffi import JsException, to_js
 
 from ..errors import StoreError
-from .http_rules import SIZE_RANGE, NoAnswer, Response, fetch_with_retries, key_url, size_of
+from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_of
 
 HTTP_OPTIONS = ("headers", "retries", "timeout", "backoff")  # what a page may set (zl.open(url, options))
 
@@ -107,8 +107,8 @@ class FetchStore:
 
     Options, the same as CPython's HttpStore: `headers` sent with every request (a cross-origin server
     must allow them: Access-Control-Allow-Headers); at most `concurrency` requests in flight; transient
-    failures (5xx, 429, time-outs) retried `retries` times, `backoff` seconds doubling between tries;
-    `timeout` (seconds) bounds each request."""
+    failures (5xx, 429, time-outs, broken connections) retried `retries` times, `backoff` seconds doubling
+    between tries; `timeout` (seconds) bounds each request. `forbidden` counts the keys refused with 403."""
 
     def __init__(self, url: str, *, concurrency: int = 16, retries: int = 3, timeout: float = 60.0,
                  backoff: float = 0.1, headers: dict | None = None):
@@ -124,6 +124,7 @@ class FetchStore:
         self._fetch_js = _js_fetch()
         self._sem = None
         self.requests = 0
+        self.forbidden = ForbiddenKeys(self.url)  # keys refused with 403, read as missing
         self.bytes_received = 0
 
     def key_url(self, key: str) -> str:
@@ -175,7 +176,8 @@ class FetchStore:
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.concurrency)
         async with self._sem:
-            return await fetch_with_retries(url, start, length, send, retries=self.retries, backoff=self.backoff)
+            return await fetch_with_retries(url, start, length, send, retries=self.retries, backoff=self.backoff,
+                                            forbidden=lambda: self.forbidden.note(key))
 
     async def get(self, key):
         return await self._fetch(key, 0, None)

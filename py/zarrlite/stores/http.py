@@ -11,7 +11,7 @@ import weakref
 
 from ..errors import StoreError
 from ..runtime import per_loop
-from .http_rules import SIZE_RANGE, NoAnswer, Response, fetch_with_retries, key_url, size_of
+from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_of
 
 
 class HttpStore:
@@ -20,7 +20,8 @@ class HttpStore:
     Options, the same as the browser's FetchStore: `headers` sent with every request; `concurrency`
     bounds the requests in flight; transient failures (connection errors, 5xx, 429, truncated bodies)
     are retried `retries` times, `backoff` seconds doubling between tries; `timeout` (seconds) bounds
-    each request, so a stalled server becomes an error, not a hang.
+    each request, so a stalled server becomes an error, not a hang. `forbidden` counts the keys refused
+    with 403 (read as missing).
     """
 
     def __init__(self, url: str, *, concurrency: int = 8, retries: int = 4, timeout: float = 30.0,
@@ -41,6 +42,7 @@ class HttpStore:
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
         self.bytes_received = 0
         self.requests = 0
+        self.forbidden = ForbiddenKeys(self.url)  # keys refused with 403, read as missing
 
     def _semaphore(self) -> asyncio.Semaphore:
         return per_loop(self._semaphores, lambda: asyncio.Semaphore(self.concurrency))
@@ -98,7 +100,8 @@ class HttpStore:
             return asyncio.to_thread(self._request_once, key, range_header)
 
         async with self._semaphore():
-            return await fetch_with_retries(url, start, length, send, retries=self.retries, backoff=self.backoff)
+            return await fetch_with_retries(url, start, length, send, retries=self.retries, backoff=self.backoff,
+                                            forbidden=lambda: self.forbidden.note(key))
 
     async def get(self, key):
         return await self._fetch(key, 0, None)

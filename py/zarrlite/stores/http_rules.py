@@ -4,7 +4,9 @@ No I/O here: a transport supplies `send(range_header) -> Response | NoAnswer` an
 what the answer means — the Range header to ask with, what each status means, whether a partial answer
 holds the bytes that were asked for, when and after how long to try again.
 
-Statuses: 200/206 ok; 404, 403 (object stores without list permission) and 410 mean "missing" (None);
+Statuses: 200/206 ok; 404, 403 (object stores without list permission) and 410 mean "missing" (None),
+and a 403 on a value (not a metadata document) is counted (`ForbiddenKeys`: an expired signed URL or
+credential would otherwise pass for chunks never written);
 416 (a range past the end) means "nothing there" (b""); 408, 425, 429 and 5xx gateway/overload
 statuses are transient (retried); anything else is an error at once.
 
@@ -23,9 +25,10 @@ import asyncio
 import random
 import re
 import urllib.parse
+import warnings
 from dataclasses import dataclass
 
-from ..errors import StoreError
+from ..errors import StoreError, ZarrliteWarning
 from .base import slice_range
 from .keys import check_key
 
@@ -178,10 +181,49 @@ def size_of(response: Response) -> tuple[bool, int | None]:
     return True, None
 
 
+# The documents format detection asks for (formats/: zarr3.KEY, zarr2's keys, n5.KEY): on a bucket
+# without list permission a 403 is how each absent one is answered at every open, so these are not counted.
+METADATA_NAMES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata", "attributes.json"})
+FORBIDDEN_KEYS_KEPT = 5
+
+
+class ForbiddenKeys:
+    """The keys of one store whose values a server refused with 403 and that therefore read as missing
+    (the fill value): `count` of them, the first FORBIDDEN_KEYS_KEPT in `keys`. The first one warns
+    (ZarrliteWarning), once per store: a missing chunk is normal, an expired signed URL is not."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._seen: set[str] = set()
+        self.keys: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self._seen)
+
+    def note(self, key: str) -> None:
+        if key.rsplit("/", 1)[-1] in METADATA_NAMES or key in self._seen:
+            return
+        self._seen.add(key)
+        if len(self.keys) < FORBIDDEN_KEYS_KEPT:
+            self.keys.append(key)
+        if len(self._seen) == 1:
+            warnings.warn(
+                f"{self.url}: 1 key so far ({key!r}) answered HTTP 403 Forbidden and reads as missing (the "
+                "fill value), as object stores without list permission answer for chunks never written; if "
+                "it should hold data, the credentials or signed URL may have expired (the store's `forbidden` "
+                "counts such keys)", ZarrliteWarning, stacklevel=2)
+
+    def summary(self) -> dict:
+        """{"count", "keys"}: what a page shows (zl.stats().forbidden)."""
+        return {"count": self.count, "keys": list(self.keys)}
+
+
 async def fetch_with_retries(url: str, start: int, length: int | None, send, *, retries: int, backoff: float,
-                             jitter=random.random, sleep=asyncio.sleep) -> bytes | None:
+                             jitter=random.random, sleep=asyncio.sleep, forbidden=None) -> bytes | None:
     """get_range(start, length) of `url` through `send(range_header)` (an async transport), with up to
-    `retries` more tries for transient failures, `backoff_delay` apart."""
+    `retries` more tries for transient failures, `backoff_delay` apart. `forbidden()` is called when
+    the value is missing because of a 403."""
     if asks_nothing(start, length):
         return b""
     header = range_header(start, length)
@@ -196,6 +238,8 @@ async def fetch_with_retries(url: str, start: int, length: int | None, send, *, 
             last = answer.reason
             continue
         value = value_of(url, answer, start, length)
+        if value is None and answer.status == 403 and forbidden is not None:
+            forbidden()
         if isinstance(value, Retry):
             last = value.reason
             continue
