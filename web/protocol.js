@@ -49,7 +49,7 @@
 /**
  * What the worker has done so far (see zarrlite.js `stats`).
  * @typedef {import("./chunk-pool.js").PoolStats & {loop: {drains: number, callbacks: number} | null,
- *   running: number}} Stats
+ *   running: number, forbidden: {count: number, keys: string[]} | null}} Stats
  */
 
 /** Start-up stages reported through onProgress, in order. */

@@ -9,8 +9,15 @@
 //   const controller = new AbortController();   // every call takes { signal } last
 //   zl.read("raw", "1,:,:", { signal: controller.signal }); controller.abort();  // rejects: AbortError
 //   zl.close();
+//
+// When the worker dies (Pyodide's fatal error: a stack overflow or an out-of-memory in WASM; a script
+// error), its pending calls reject with a WorkerDiedError and a new worker starts with the same options,
+// re-opening the last source that opened; calls made meanwhile wait for it. `onRestart` hears of it.
+// `zl._worker` is the current Worker (for a debugger).
 import { selectionString, typedArray } from "./protocol.js";
-import { connect } from "./rpc.js";
+import { WorkerDiedError, abortError, connect } from "./rpc.js";
+
+export { WorkerDiedError };
 
 /** @typedef {import("./protocol.js").Node} Node */
 /** @typedef {import("./protocol.js").RenderOptions} RenderOptions */
@@ -27,6 +34,22 @@ import { connect } from "./rpc.js";
  * @property {number} [chunkWorkers] workers that fetch chunks and decode the large compressed ones
  *   (blosc, zstd, lz4, xz) on other cores, started once the first read is out (default: the number of
  *   cores, at most 4; 0: all of it in the zarrlite worker)
+ * @property {(r: Restart) => void} [onRestart] the worker died and is restarting, or has restarted
+ */
+
+/**
+ * What `onRestart` hears: `stage` "restarting" (the worker died of `cause`; its pending calls have
+ * rejected), then "restarted" (`reopened`: the last source is open again, else `error` says why not) or
+ * "failed" (the new worker did not start either, `error`; calls reject from then on).
+ * @typedef {{stage: "restarting" | "restarted" | "failed", cause: Error, reopened?: boolean,
+ *   error?: Error}} Restart
+ */
+
+/**
+ * One worker and its start-up: `init`, then the re-opened source after a restart (`state` says which
+ * is under way, "ready" once both are done).
+ * @typedef {{worker: Worker, rpc: import("./rpc.js").Client, state: "starting" | "reopening" | "ready",
+ *   ready: Promise<{reopened: boolean, error?: Error}>}} Runtime
  */
 
 /**
@@ -44,15 +67,24 @@ import { connect } from "./rpc.js";
  *  and cancels its work in the worker (the Python task and its fetches) */
 
 export class Zarrlite {
-  /**
-   * @param {Worker} worker
-   * @param {import("./rpc.js").Client} rpc
-   */
-  constructor(worker, rpc) {
-    this._worker = worker;
-    this._rpc = rpc;
+  /** @param {{baseURL: string, pyodideURL: string | null, chunkWorkers: number | null}} init */
+  constructor(init) {
+    this._init = init;
     /** @type {CreateOptions["onProgress"] | null} */
     this.onProgress = null;
+    /** @type {CreateOptions["onRestart"] | null} */
+    this.onRestart = null;
+    /** @type {import("./protocol.js").Source | null} the last source that opened */
+    this._source = null;
+    /** @type {Error | null} set by close() */
+    this._closed = null;
+    /** @type {Runtime} */
+    this._runtime = this._start(null);
+  }
+
+  /** The current worker. */
+  get _worker() {
+    return this._runtime.worker;
   }
 
   /**
@@ -64,20 +96,94 @@ export class Zarrlite {
   static async create(options = {}) {
     const base = new URL(options.baseURL ?? ".", import.meta.url).href;
     const baseURL = base.endsWith("/") ? base : base + "/";
-    const worker = new Worker(new URL("worker.js", baseURL), { type: "module" });
-    /** @type {Zarrlite | null} */
-    let zl = null;
-    const rpc = connect(worker, { name: "zarrlite worker", onEvent: p => zl?.onProgress?.(p) });
-    zl = new Zarrlite(worker, rpc);
+    const zl = new Zarrlite({ baseURL, pyodideURL: options.pyodideURL ?? null,
+                              chunkWorkers: options.chunkWorkers ?? null });
     zl.onProgress = options.onProgress ?? null;
+    zl.onRestart = options.onRestart ?? null;
+    const abort = () => zl.close();
+    options.signal?.addEventListener("abort", abort);
     try {
-      await rpc.call("init", { baseURL, pyodideURL: options.pyodideURL ?? null,
-                               chunkWorkers: options.chunkWorkers ?? null }, { signal: options.signal });
+      options.signal?.throwIfAborted();
+      await zl._runtime.ready;
     } catch (err) {
       zl.close();
-      throw err;
+      throw options.signal?.aborted ? abortError(options.signal) : err;
+    } finally {
+      options.signal?.removeEventListener("abort", abort);
     }
     return zl;
+  }
+
+  /**
+   * A new worker: `init`, then `reopen` (the last source) when restarting.
+   * @param {import("./protocol.js").Source | null} reopen
+   * @returns {Runtime}
+   */
+  _start(reopen) {
+    const worker = new Worker(new URL("worker.js", this._init.baseURL), { type: "module" });
+    const rpc = connect(worker, { name: "zarrlite worker", onEvent: p => this.onProgress?.(p),
+                                  onEnd: err => this._ended(runtime, err) });
+    /** @type {Runtime} */
+    const runtime = { worker, rpc, state: "starting", ready: Promise.resolve({ reopened: false }) };
+    runtime.ready = (async () => {
+      await rpc.call("init", this._init);
+      runtime.state = "reopening";
+      try {
+        if (reopen) await rpc.call("open", { source: reopen });
+        return { reopened: Boolean(reopen) };
+      } catch (error) {
+        return { reopened: false, error };
+      } finally {
+        runtime.state = "ready";
+      }
+    })();
+    runtime.ready.catch(() => {});  // create() and the calls see it
+    return runtime;
+  }
+
+  /**
+   * A worker's client ended: close(), or the worker died. A worker that had started is replaced; the
+   * last source is re-opened unless the worker died re-opening it (one that dies while starting is not
+   * replaced: create() or the restart fails).
+   * @param {Runtime} runtime
+   * @param {Error} cause
+   */
+  _ended(runtime, cause) {
+    runtime.worker.terminate();
+    if (this._closed || runtime !== this._runtime || runtime.state === "starting") return;
+    this.onRestart?.({ stage: "restarting", cause });
+    const next = this._runtime = this._start(runtime.state === "ready" ? this._source : null);
+    next.ready.then(({ reopened, error }) => {
+      if (next === this._runtime) this.onRestart?.({ stage: "restarted", cause, reopened, error });
+    }, error => {
+      if (next === this._runtime && !this._closed) this.onRestart?.({ stage: "failed", cause, error });
+    });
+  }
+
+  /**
+   * Call the worker (the current one, once it is ready). A call that its worker's death ended rejects
+   * with a WorkerDiedError saying so.
+   * @param {string} op
+   * @param {any} args
+   * @param {{signal?: AbortSignal}} [options]
+   */
+  async _call(op, args, { signal } = {}) {
+    if (this._closed) throw this._closed;
+    const runtime = this._runtime;
+    try {
+      await runtime.ready;
+    } catch (err) {
+      throw this._closed ?? new WorkerDiedError(
+        `the zarrlite runtime stopped and could not be restarted (${err.message})`, { cause: err });
+    }
+    try {
+      return await runtime.rpc.call(op, args, { signal });
+    } catch (err) {
+      if (!(err instanceof WorkerDiedError) || this._closed) throw err;
+      const why = err.cause instanceof Error ? `${err.cause.name}: ${err.cause.message}` : err.message;
+      throw new WorkerDiedError(`the zarrlite runtime stopped (${why}) and is restarting; call again`,
+                                { cause: err });
+    }
   }
 
   /**
@@ -89,7 +195,11 @@ export class Zarrlite {
    * @returns {Promise<Node>}
    */
   async open(source, { signal, ...http } = {}) {
-    return this._rpc.call("open", { source: toSource(source, http) }, { signal });
+    const sent = toSource(source, http);
+    this._source = null;  // a source that kills the worker as it opens is not re-opened
+    const tree = await this._call("open", { source: sent }, { signal });
+    this._source = sent;
+    return tree;
   }
 
   /**
@@ -101,7 +211,7 @@ export class Zarrlite {
    * @returns {Promise<ReadResult>}
    */
   async read(path, selection, { signal } = {}) {
-    const r = await this._rpc.call("read", { path, selection: selectionString(selection) }, { signal });
+    const r = await this._call("read", { path, selection: selectionString(selection) }, { signal });
     return { data: typedArray(r.buffer, r.dtype), shape: r.shape, dtype: r.dtype, sourceDtype: r.sourceDtype };
   }
 
@@ -116,7 +226,7 @@ export class Zarrlite {
    * @returns {Promise<ImageBitmap | ImageData>} an ImageBitmap where createImageBitmap exists
    */
   async render(path, selection, options = {}, { signal } = {}) {
-    const r = await this._rpc.call("render", { path, selection: selectionString(selection), options }, { signal });
+    const r = await this._call("render", { path, selection: selectionString(selection), options }, { signal });
     const image = new ImageData(new Uint8ClampedArray(r.buffer), r.width, r.height);
     return typeof createImageBitmap === "function" ? createImageBitmap(image) : image;
   }
@@ -130,7 +240,7 @@ export class Zarrlite {
    * @returns {Promise<any>}
    */
   async viewer(fn, args = [], { signal } = {}) {
-    const r = await this._rpc.call("viewer", { fn, args }, { signal });
+    const r = await this._call("viewer", { fn, args }, { signal });
     if (r && r.buffer instanceof ArrayBuffer) return { ...r, data: typedArray(r.buffer, r.dtype), buffer: undefined };
     return r;
   }
@@ -139,17 +249,19 @@ export class Zarrlite {
    * What the worker has done so far: HTTP requests (`fetch`) and chunks the WASM codecs decoded
    * (`decode`), each counted where it ran, in the zarrlite worker (`inline`) or on chunk workers
    * (`workers`); how many chunk workers are alive; the Python event loop's batched callbacks (`loop`:
-   * drains and the callbacks they ran, null when batching is off); Python requests `running`.
+   * drains and the callbacks they ran, null when batching is off); Python requests `running`; the keys
+   * of the open URL that the server refused with 403 and that read as missing (`forbidden`: their
+   * `count` and the first `keys`; null for other sources): an expired signed URL looks like this.
    * @returns {Promise<import("./protocol.js").Stats>}
    */
   async stats() {
-    return this._rpc.call("stats", {});
+    return this._call("stats", {});
   }
 
   /** Stop the worker; pending and later calls reject. */
   close() {
-    this._rpc.close("zarrlite closed");
-    this._worker.terminate();
+    this._closed ??= new Error("zarrlite closed");
+    this._runtime.rpc.close(this._closed.message);
   }
 }
 

@@ -31,7 +31,7 @@ class Session:
     def __init__(self):
         from .codecs import browser as browser_codecs
 
-        self.root = None
+        self.root = self.store = None
         self.nodes: dict = {}
         self.tasks: dict[int, asyncio.Task] = {}
         self.codecs = browser_codecs.register()
@@ -54,8 +54,11 @@ class Session:
         return task is not None and task.cancel()
 
     def stats(self) -> str:
-        """JSON: the event loop's callback batching (None when it is off) and requests running."""
-        return json_text({"loop": self.loop_batching, "running": len(self.tasks)})
+        """JSON: the event loop's callback batching (None when it is off), requests running, and the keys
+        of the open source refused with 403 and read as missing ({count, keys}; None if not HTTP)."""
+        forbidden = getattr(self.store, "forbidden", None)
+        return json_text({"loop": self.loop_batching, "running": len(self.tasks),
+                          "forbidden": forbidden.summary() if forbidden is not None else None})
 
     # -- the open source --------------------------------------------------------------------------
     async def open_source(self, source) -> str:
@@ -63,8 +66,9 @@ class Session:
         from . import open_async  # the core's public entry point
         from .stores.browser import store_from_source  # Pyodide only
 
-        root = await open_async(store_from_source(source))
-        self.root, self.nodes = root, {"": root}
+        store = store_from_source(source)
+        root = await open_async(store)
+        self.root, self.nodes, self.store = root, {"": root}, store
         return json_text(await self.describe(root, "", [0]))
 
     async def node(self, path: str):

@@ -221,6 +221,21 @@ def test_cors_refusal_is_told_as_one_and_not_retried_with_back_off(fault_page, f
     assert got["seconds"] < 2.0, got["seconds"]
 
 
+@pytest.mark.parametrize("runtime", list(WORKERS))
+def test_403_chunks_are_counted_in_stats(fault_page, fault_server, runtime):
+    """Chunks refused with 403 read as the fill value, as in CPython, and `zl.stats().forbidden` counts
+    them (metadata documents answered 403 are not counted), so a page can tell an expired signed URL."""
+    srv, truths = fault_server
+    srv.clear()
+    srv.inject("403", match="v2/1.")  # the second row of chunks: 1.0, 1.1, 1.2
+    srv.inject("403", match=".zattrs")
+    got = fault_page.evaluate(CELL_JS, {"n": WORKERS[runtime], "url": f"{srv.url}/v2", "options": OPTIONS})
+    stats = fault_page.evaluate("async n => (await window.faultZl[n].stats()).forbidden", WORKERS[runtime])
+    srv.clear()
+    assert outcome_of(got, truths["v2"]) == "fill", got
+    assert stats["count"] == 3 and sorted(stats["keys"]) == ["1.0", "1.1", "1.2"], stats  # below the opened URL
+
+
 def test_fault_matrix(capsys):
     """Prints the fault x runtime -> outcome, seconds, requests table of this run (shown with pytest -s)."""
     if not MATRIX:
