@@ -5,9 +5,11 @@
 // `decode`). The workers start when `start()` is called (the zarrlite worker does so once the first
 // read is out: starting them takes CPU the first picture needs). Until they are ready, and for small
 // chunks (a message round trip costs more than decoding them) and blob: URLs, the work is done in the
-// zarrlite worker itself.
+// zarrlite worker itself. A chunk worker that dies (fails to start, throws at its top level) has its
+// pending work done here instead; one that had been working is replaced, `size` times at most in all
+// (a pool whose workers keep dying goes on with fewer, down to none).
 
-import { connect } from "./rpc.js";
+import { WorkerDiedError, connect } from "./rpc.js";
 
 const INLINE_BELOW = 64 << 10;
 
@@ -75,9 +77,10 @@ export function owned(data) {
 }
 
 /**
- * @typedef {{fetch: {inline: number, workers: number}, decode: {inline: number, workers: number},
- *   workers: number}} PoolStats requests and chunks handled here (`inline`) and by chunk workers, and
- *   the chunk workers alive
+ * @typedef {{fetch: {inline: number, workers: number, retried: number},
+ *   decode: {inline: number, workers: number, retried: number}, workers: number, replaced: number}} PoolStats
+ *   requests and chunks handled here (`inline`), by chunk workers, and done here again because their
+ *   chunk worker died (`retried`); the chunk workers alive, and how many were replaced
  */
 
 /**
@@ -89,17 +92,22 @@ export function owned(data) {
 export function chunkPool(codecs, workerURL, size) {
   /** @type {{worker: Worker, rpc: import("./rpc.js").Client, ready: boolean}[]} */
   const helpers = [];
-  const counts = { fetch: { inline: 0, workers: 0 }, decode: { inline: 0, workers: 0 } };
+  const counts = { fetch: { inline: 0, workers: 0, retried: 0 }, decode: { inline: 0, workers: 0, retried: 0 },
+                   replaced: 0 };
 
   const spawn = () => {
     const worker = new Worker(workerURL, { type: "module" });
-    // A dead helper (it did not start, or threw at its top level) has had its pending calls rejected;
-    // later work goes to the others, or stays here.
+    // A dead helper has had its pending calls rejected (they are retried here); later work goes to the
+    // others, or stays here.
     const onEnd = err => {
       console.warn(`zarrlite: ${err.message}`);
       const at = helpers.indexOf(helper);
       if (at >= 0) helpers.splice(at, 1);
       worker.terminate();
+      if (helper.ready && counts.replaced < size) {
+        counts.replaced++;
+        spawn();
+      }
     };
     const helper = { worker, rpc: connect(worker, { name: "chunk worker", onEnd }), ready: false };
     helper.rpc.ready.then(() => { helper.ready = true; }, () => {});
@@ -124,7 +132,12 @@ export function chunkPool(codecs, workerURL, size) {
     const helper = url.startsWith("blob:") ? null : idle();
     counts.fetch[helper ? "workers" : "inline"]++;
     if (!helper) return fetchBytes(url, range, ms, headers, signal);
-    return helper.rpc.call("fetch", { url, range, ms, headers }, { signal: signal ?? undefined });
+    return helper.rpc.call("fetch", { url, range, ms, headers }, { signal: signal ?? undefined })
+      .catch(err => {
+        if (!(err instanceof WorkerDiedError)) throw err;
+        counts.fetch.retried++;
+        return fetchBytes(url, range, ms, headers, signal);
+      });
   }
 
   /** Decode one chunk (the Python side checks sizes first; see py/zarrlite/codecs/browser.py). */
@@ -132,12 +145,18 @@ export function chunkPool(codecs, workerURL, size) {
     const helper = data.byteLength >= INLINE_BELOW ? idle() : null;
     counts.decode[helper ? "workers" : "inline"]++;
     if (!helper) return codecs.decode(name, data, limit);
-    const bytes = owned(data);
-    return helper.rpc.call("decode", { name, bytes, limit }, { transfer: [bytes.buffer] });
+    const bytes = data.slice();  // `data` kept for a retry here (copying 1 MiB takes ~0.1 ms)
+    return helper.rpc.call("decode", { name, bytes, limit }, { transfer: [bytes.buffer] })
+      .catch(err => {
+        if (!(err instanceof WorkerDiedError)) throw err;
+        counts.decode.retried++;
+        return codecs.decode(name, data, limit);
+      });
   }
 
   /** @returns {PoolStats} */
-  const stats = () => ({ ...counts, workers: helpers.length });
+  const stats = () => ({ fetch: { ...counts.fetch }, decode: { ...counts.decode }, replaced: counts.replaced,
+                         workers: helpers.length });
 
   return { fetch: { fetch: fetchOn }, codecs: { names: codecs.names, decode }, stats, start };
 }

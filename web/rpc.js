@@ -2,7 +2,9 @@
 // worker, the chunk workers, the wheel unpacker). Requests carry ids; replies name the id they answer
 // and may transfer buffers; the serving side announces when it is ready; errors cross as {name,
 // message}; an AbortSignal on a call rejects it at once and tells the serving side, whose handler gets
-// a signal of its own for that request.
+// a signal of its own for that request. A server whose runtime can no longer answer (Pyodide's fatal
+// error) says so once, and its client ends: pending and later calls reject with a WorkerDiedError, as
+// they do when the Worker fires "error".
 //
 //   caller -> server   {rpc: "call", id, op, args}     args may carry transferred buffers
 //                      {rpc: "cancel", id}             the caller's signal aborted
@@ -10,6 +12,7 @@
 //                      {rpc: "result", id, value}      value's buffers transferred (see `transferring`)
 //                      {rpc: "error", id, error: {name, message, ...}}
 //                      {rpc: "event", value}           unsolicited news (start-up progress)
+//                      {rpc: "died", error: {name, message}}   no more answers (see `die`)
 
 /**
  * What both ends post through: a Worker, the worker's own global scope, or a MessagePort.
@@ -33,6 +36,16 @@
  * @property {() => number} pending calls awaiting a reply
  * @property {(reason?: string) => void} close reject pending and later calls (the owner terminates the worker)
  */
+
+/** The rejection of calls to a worker that died (it failed to load, threw at its top level, or its
+ *  runtime declared itself dead). */
+export class WorkerDiedError extends Error {
+  /** @param {string} message @param {{cause?: any}} [options] */
+  constructor(message, options) {
+    super(message, options);
+    this.name = "WorkerDiedError";
+  }
+}
 
 /** A value to reply with whose `transfer` buffers move instead of being copied. */
 export class Transferring {
@@ -69,8 +82,8 @@ export function errorInfo(err) {
 
 /**
  * The calling side over `endpoint`. When the endpoint is a Worker, its "error" event (a script that
- * fails to load or throws at the top) ends the client: pending and later calls reject with `name`'s
- * failure.
+ * fails to load or throws at the top) ends the client, and so does the server's "died" message:
+ * pending and later calls reject with a WorkerDiedError naming `name` and the cause.
  * @param {Endpoint} endpoint
  * @param {{name?: string, onEvent?: (value: any) => void, onEnd?: (err: Error) => void}} [options]
  *   `onEnd`: the client has ended (the worker died, or `close()`)
@@ -95,6 +108,10 @@ export function connect(endpoint, { name = "worker", onEvent, onEnd } = {}) {
     if (!msg || typeof msg !== "object") return;
     if (msg.rpc === "ready") return readyResolve();
     if (msg.rpc === "event") return onEvent && onEvent(msg.value);
+    if (msg.rpc === "died") {
+      const cause = remoteError(msg.error);
+      return end(new WorkerDiedError(`${name} stopped: ${cause.name}: ${cause.message}`, { cause }));
+    }
     const call = calls.get(msg.id);
     if (!call) return;  // aborted or ended: the reply is dropped
     call.done();
@@ -104,7 +121,7 @@ export function connect(endpoint, { name = "worker", onEvent, onEnd } = {}) {
   const onError = (/** @type {ErrorEvent} */ e) => {
     if (e && typeof e.preventDefault === "function") e.preventDefault();
     const what = (e && e.message) || "it failed to start (its script did not load)";
-    end(new Error(`${name} failed: ${what}`));
+    end(new WorkerDiedError(`${name} failed: ${what}`));
   };
   const end = (/** @type {Error} */ err) => {
     if (ended) return;
@@ -161,11 +178,13 @@ export function connect(endpoint, { name = "worker", onEvent, onEnd } = {}) {
  * @param {Endpoint} endpoint
  * @param {Record<string, Handler>} handlers
  * @param {{ready?: Promise<any> | null, describeError?: (err: any) => object}} [options]
- * @returns {{emit: (value: any) => void}} `emit` posts an event to the caller
+ * @returns {{emit: (value: any) => void, die: (err: any) => void}} `emit` posts an event to the caller;
+ *   `die` tells the caller that this side can answer no more (its client ends) and stops answering
  */
 export function serve(endpoint, handlers, { ready = null, describeError = errorInfo } = {}) {
   /** @type {Map<number, AbortController>} */
   const running = new Map();
+  let dead = false;
   const reply = (/** @type {number} */ id, /** @type {any} */ out) => {
     if (out instanceof Transferring) endpoint.postMessage({ rpc: "result", id, value: out.value }, out.transfer);
     else endpoint.postMessage({ rpc: "result", id, value: out }, []);
@@ -177,22 +196,29 @@ export function serve(endpoint, handlers, { ready = null, describeError = errorI
       const handler = Object.prototype.hasOwnProperty.call(handlers, msg.op) ? handlers[msg.op] : null;
       if (!handler) throw new TypeError(`no operation ${JSON.stringify(msg.op)}`);
       const out = await handler(msg.args, { id: msg.id, signal: controller.signal });
-      if (!controller.signal.aborted) reply(msg.id, out);
+      if (!controller.signal.aborted && !dead) reply(msg.id, out);
     } catch (err) {
-      if (!controller.signal.aborted) endpoint.postMessage({ rpc: "error", id: msg.id, error: describeError(err) }, []);
+      if (!controller.signal.aborted && !dead) endpoint.postMessage({ rpc: "error", id: msg.id, error: describeError(err) }, []);
     } finally {
       running.delete(msg.id);
     }
   };
-  endpoint.addEventListener("message", (/** @type {MessageEvent} */ e) => {
+  const onMessage = (/** @type {MessageEvent} */ e) => {
     const msg = e.data;
     if (!msg || typeof msg !== "object") return;
     if (msg.rpc === "call") answer(msg);
     else if (msg.rpc === "cancel") running.get(msg.id)?.abort();
-  });
+  };
+  endpoint.addEventListener("message", onMessage);
   if (endpoint.start) endpoint.start();
   const announce = () => endpoint.postMessage({ rpc: "ready" }, []);
   if (ready) ready.then(announce, err => console.error("worker not ready:", err));
   else announce();
-  return { emit: value => endpoint.postMessage({ rpc: "event", value }, []) };
+  const die = (/** @type {any} */ err) => {
+    if (dead) return;
+    dead = true;
+    endpoint.removeEventListener("message", onMessage);
+    endpoint.postMessage({ rpc: "died", error: describeError(err) }, []);
+  };
+  return { emit: value => endpoint.postMessage({ rpc: "event", value }, []), die };
 }

@@ -4,11 +4,21 @@
 // the page's calls (rpc.js; the operations are listed in protocol.js) by running each as a Python task
 // of one `zarrlite.webworker.Session`, which an abort cancels. Results leave as one copy out of WASM
 // memory into a fresh ArrayBuffer, which is transferred, never cloned.
+//
+// A fatal error of Pyodide (a stack overflow or an out-of-memory in WASM) leaves it unusable: its public
+// API throws from then on and its event loop is wedged, so pending and later Python tasks never finish
+// (seen with Pyodide 0.27.7 in Chromium: "Cannot enter into task ... while another task is being
+// executed"). This worker then tells the page it is dead (rpc.js `die`), and zarrlite.js starts another.
+//
+// For a debugger (DevTools' console in this worker, the tests): `self.pyodide` is the runtime. A page
+// cannot reach a worker's globals; only messages of the protocol reach this worker.
 
 import { chunkPool } from "./chunk-pool.js";
 import { reviveJSON } from "./protocol.js";
 import { connect, errorInfo, serve, transferring } from "./rpc.js";
 
+/** @type {any} the Pyodide runtime, once loaded */
+let pyodide = null;
 /** @type {any} the Session (a PyProxy), once ready */
 let session = null;
 /** @type {Promise<any> | null} */
@@ -26,9 +36,34 @@ const page = serve(/** @type {any} */ (self), {
   stats: async () => {
     if (!ready) throw new Error("zarrlite worker: not initialised");
     await ready;
-    return { ...(pool ? pool.stats() : {}), ...reviveJSON(session.stats()) };
+    return { ...(pool ? pool.stats() : {}), ...reviveJSON(session.stats()), wasmBytes: wasmBytes() };
   },
 }, { describeError: pythonErrorInfo });
+
+/** The error that made Pyodide fail fatally (`err` when it is that error), or null while it works. */
+function fatalError(err) {
+  if (!pyodide) return null;
+  try {
+    void pyodide.globals;  // every public property throws once Pyodide has failed fatally
+    return null;
+  } catch (probe) {
+    return err && err.pyodide_fatal_error ? err : probe;
+  }
+}
+
+/** Tell the page this worker is dead when Pyodide has failed fatally (`err`: what was seen). */
+function checkAlive(err) {
+  const fatal = fatalError(err);
+  if (fatal) page.die(fatal);
+  return fatal;
+}
+self.addEventListener("error", e => { checkAlive(e.error); });
+self.addEventListener("unhandledrejection", e => { checkAlive(e.reason); });
+
+/** Bytes of WASM memory Pyodide holds (it grows, never shrinks). */
+function wasmBytes() {
+  return pyodide?._module?.HEAP8?.byteLength ?? null;
+}
 
 function progress(stage, loaded = 0, total = 0) {
   page.emit({ stage, loaded, total, ms: performance.now() - t0 });
@@ -49,11 +84,16 @@ async function python(ctx, op, ...args) {
   if (!ready) throw new Error("zarrlite worker: not initialised");
   await ready;
   ctx.signal.throwIfAborted();
+  const dead = checkAlive(null);
+  if (dead) throw dead;
   const task = session.start(ctx.id, op, ...args);
   const cancel = () => session.cancel(ctx.id);
   ctx.signal.addEventListener("abort", cancel);
   try {
     return await task;
+  } catch (err) {
+    checkAlive(err);
+    throw err;
   } finally {
     ctx.signal.removeEventListener("abort", cancel);
   }
@@ -89,7 +129,10 @@ async function init({ baseURL, pyodideURL, chunkWorkers }) {
   const options = { indexURL, checkAPIVersion: false };
   // the site's own lock lists zarrlite; another distribution keeps its own lock
   if (!pyodideURL) options.lockFileURL = new URL("pyodide-lock.json", localPyodide).href;
-  const pyodide = await loadPyodide(options);
+  pyodide = await loadPyodide(options);
+  /** @type {any} */ (self).pyodide = pyodide;
+  // Pyodide calls `on_fatal` (an internal hook) as it fails: pending calls end at once, not at the next
+  if (pyodide._api) pyodide._api.on_fatal = err => { checkAlive(err); };
   progress("packages", 1, 3);
   const quiet = () => {};
   if (pyodideURL) {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { connect, serve, transferring } from "../../web/rpc.js";
+import { WorkerDiedError, connect, serve, transferring } from "../../web/rpc.js";
 
 /** A served channel: handlers on port2, the client on port1; closes both when the test ends. */
 function channel(t, handlers, serveOptions, connectOptions) {
@@ -113,7 +113,7 @@ test("an error event on the endpoint (a dead worker) rejects pending calls, read
   const pending = client.call("never");
   // what a Worker fires when its script fails to load or throws at the top level
   port1.dispatchEvent(Object.assign(new Event("error"), { message: "Uncaught SyntaxError" }));
-  await assert.rejects(pending, { message: "chunk worker failed: Uncaught SyntaxError" });
+  await assert.rejects(pending, { name: "WorkerDiedError", message: "chunk worker failed: Uncaught SyntaxError" });
   await assert.rejects(client.ready, /chunk worker failed/);
   await assert.rejects(client.call("never"), /chunk worker failed/);
 });
@@ -132,4 +132,43 @@ test("onEnd hears of the end once, with the reason", async t => {
   port1.dispatchEvent(Object.assign(new Event("error"), { message: "boom" }));
   client.close();
   assert.deepEqual(ends, ["w failed: boom"]);
+});
+
+test("a server that declares itself dead ends its client: pending and later calls reject, naming the cause", async t => {
+  const ends = [];
+  let release;
+  const { client, server } = channel(t, {
+    never: () => new Promise(() => {}),
+    late: () => new Promise(resolve => { release = resolve; }),
+  }, {}, { name: "zarrlite worker", onEnd: err => ends.push(err) });
+  const pending = client.call("never");
+  const late = client.call("late");
+  await later(10);
+  server.die(new RangeError("Maximum call stack size exceeded"));
+  const died = err => err instanceof WorkerDiedError && err.name === "WorkerDiedError"
+    && err.message === "zarrlite worker stopped: RangeError: Maximum call stack size exceeded";
+  await assert.rejects(pending, died);
+  await assert.rejects(late, died);
+  await assert.rejects(client.call("never"), died);
+  assert.equal(ends.length, 1);
+  assert.ok(died(ends[0]));
+  assert.equal(client.pending(), 0);
+  release("too late");  // a handler that finishes after the death: its reply is not sent
+  await later(10);
+  assert.equal(ends.length, 1);
+});
+
+test("a dead server ignores later calls", async t => {
+  let runs = 0;
+  const { port1, port2 } = new MessageChannel();
+  t.after(() => { port1.close(); port2.close(); });
+  const server = serve(port2, { count: () => ++runs });
+  server.die(new Error("gone"));
+  const replies = [];
+  port1.addEventListener("message", e => replies.push(e.data.rpc));
+  port1.start();
+  port1.postMessage({ rpc: "call", id: 1, op: "count", args: null });
+  await later(30);
+  assert.equal(runs, 0);
+  assert.deepEqual(replies.filter(r => r !== "ready" && r !== "died"), []);
 });

@@ -1,0 +1,139 @@
+"""A worker that dies is noticed: a real Pyodide fatal error (a C stack overflow inside the event loop,
+caused through the worker's debugger handle `self.pyodide`, which no page can reach) or a crashed worker
+rejects the pending calls with a WorkerDiedError within seconds, a new worker starts with the same options
+and the last source re-opened, and the next call returns the right values. A chunk worker that crashes
+has its pending work done by the zarrlite worker and is replaced."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import zarr
+from zarr.codecs import ZstdCodec
+
+SMALL = np.arange(50, dtype="<u2").reshape(2, 5, 5)
+BIG = np.random.default_rng(11).integers(0, 2**16, size=(4, 256, 256), dtype="<u2")  # 128 KiB chunks
+
+START_JS = """async ({url, chunkWorkers}) => {
+  const { Zarrlite } = await import("./zarrlite.js");
+  window.restarts = [];
+  window.zl = await Zarrlite.create({ chunkWorkers, onRestart: r => window.restarts.push(
+    { stage: r.stage, cause: r.cause.message, reopened: r.reopened ?? null, error: r.error ? r.error.message : null }) });
+  await zl.open(url);
+  window.firstWorker = zl._worker;
+}"""
+
+PENDING_JS = """selection => {
+  const t0 = performance.now();
+  window.pending = zl.read("", selection).then(r => ({ resolved: Array.from(r.data) }),
+    e => ({ name: e.name, message: e.message, ms: performance.now() - t0 }));
+}"""
+
+SETTLED_JS = """() => Promise.race([window.pending,
+  new Promise(resolve => setTimeout(() => resolve("still pending after 10 s"), 10_000))])"""
+
+READ_JS = """async selection => {
+  const r = await zl.read("", selection);
+  return { shape: r.shape, values: Array.from(r.data) };
+}"""
+
+# A real fatal error: json's C decoder recursing 20,000 levels overflows the WASM stack ("Maximum call
+# stack size exceeded"), inside a coroutine of Pyodide's event loop as a read's task would be.
+FATAL_PY = "import asyncio, json\nawait asyncio.sleep(0)\njson.loads('[' * 20000 + ']' * 20000)"
+
+
+@pytest.fixture(scope="module")
+def data(server):
+    for name, values, chunks in [("dead-small.zarr", SMALL, (1, 5, 5)), ("dead-big.zarr", BIG, (1, 256, 256))]:
+        root = server.data / name
+        if not root.exists():
+            a = zarr.create_array(str(root), shape=values.shape, dtype=values.dtype, chunks=chunks,
+                                  compressors=[ZstdCodec()])
+            a[...] = values
+    return server
+
+
+def _worker(page, suffix):
+    found = [w for w in page.workers if w.url.endswith(suffix)]
+    assert len(found) == 1, [w.url for w in page.workers]
+    return found[0]
+
+
+def _start(page, server, name, chunk_workers):
+    page.set_default_timeout(90_000)
+    page.goto(server.url + "/protocol.js")
+    page.evaluate(START_JS, {"url": f"{server.url}/slow/data/{name}", "chunkWorkers": chunk_workers})
+
+
+def _assert_restarted(page, settled):
+    assert settled != "still pending after 10 s"
+    assert settled["name"] == "WorkerDiedError", settled
+    assert "stopped" in settled["message"] and "is restarting" in settled["message"], settled
+    assert settled["ms"] < 5_000, settled
+    # the next call waits for the new worker, which has the source open again
+    got = page.evaluate(READ_JS, "0,0:3,0:2")
+    assert got == {"shape": [3, 2], "values": SMALL[0, 0:3, 0:2].ravel().tolist()}
+    assert page.evaluate("() => zl._worker !== window.firstWorker")
+    restarts = page.evaluate("() => window.restarts")
+    assert [r["stage"] for r in restarts] == ["restarting", "restarted"], restarts
+    assert restarts[1]["reopened"] is True and restarts[1]["error"] is None, restarts
+    return restarts
+
+
+def test_a_fatal_pyodide_error_rejects_pending_calls_and_restarts(page, data):
+    _start(page, data, "dead-small.zarr", 0)
+    page.evaluate(PENDING_JS, "...")
+    page.wait_for_timeout(50)  # the read waits on the slow server
+    _worker(page, "/worker.js").evaluate(
+        "code => { self.pyodide.runPythonAsync(code).catch(() => {}); }", FATAL_PY)
+    settled = page.evaluate(SETTLED_JS)
+    assert "Maximum call stack size exceeded" in settled["message"], settled
+    restarts = _assert_restarted(page, settled)
+    assert "Maximum call stack size exceeded" in restarts[0]["cause"], restarts
+    stats = page.evaluate("() => zl.stats()")
+    assert stats["running"] == 0 and stats["wasmBytes"] > 0, stats
+
+
+def test_a_crashed_worker_rejects_pending_calls_and_restarts(page, data):
+    """The Worker ends with an "error" event (what a script error or a crash outside Pyodide fires)."""
+    _start(page, data, "dead-small.zarr", 0)
+    page.evaluate(PENDING_JS, "...")
+    page.wait_for_timeout(50)
+    page.evaluate("""() => { zl._worker.terminate();
+        zl._worker.dispatchEvent(new ErrorEvent("error", { message: "simulated crash" })); }""")
+    settled = page.evaluate(SETTLED_JS)
+    assert "simulated crash" in settled["message"], settled
+    _assert_restarted(page, settled)
+
+
+def test_calls_after_close_reject_and_nothing_restarts(page, data):
+    _start(page, data, "dead-small.zarr", 0)
+    got = page.evaluate("""async () => {
+        const pending = zl.read("", "...").then(() => "resolved", e => e.message);
+        zl.close();
+        const later = await zl.read("", "...").then(() => "resolved", e => e.message);
+        await new Promise(resolve => setTimeout(resolve, 200));
+        return { pending: await pending, later, restarts: window.restarts.length };
+    }""")
+    assert got == {"pending": "zarrlite closed", "later": "zarrlite closed", "restarts": 0}
+
+
+def test_a_crashed_chunk_worker_is_replaced_and_its_work_done_here(page, data):
+    _start(page, data, "dead-big.zarr", 1)
+    for _ in range(40):  # the chunk worker starts after the first read and takes work once ready
+        page.evaluate(READ_JS, "0,0,0")
+        if page.evaluate("() => zl.stats()")["fetch"]["workers"]:
+            break
+        page.wait_for_timeout(250)
+    else:
+        pytest.fail("the chunk worker never started")
+    page.evaluate(PENDING_JS, "...")
+    page.wait_for_timeout(100)  # its fetches wait on the slow server, on the chunk worker
+    _worker(page, "/chunk-worker.js").evaluate(
+        "() => { setTimeout(() => { throw new Error('simulated crash'); }, 0); }")
+    settled = page.evaluate(SETTLED_JS)
+    assert settled == {"resolved": BIG.ravel().tolist()}
+    stats = page.evaluate("() => zl.stats()")
+    assert stats["fetch"]["retried"] + stats["decode"]["retried"] > 0, stats
+    assert stats["replaced"] == 1 and stats["workers"] == 1, stats
+    assert page.evaluate("() => window.restarts.length") == 0
