@@ -63,3 +63,58 @@ def test_an_expression_from_a_link_is_shown_but_runs_only_on_apply(page, server,
     settle(page)
     check_pixels(page, render_plane(np.log1p(plane), window=(2, 7)), seed=21)
     assert not page.errors, page.errors
+
+
+# The longest main-thread task since the last reset (window.longTasks.max, ms), from the browser's own
+# long-task entries.
+WATCH_LONG_TASKS = """(() => {
+  window.longTasks = { max: 0, reset() { this.max = 0; } };
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) window.longTasks.max = Math.max(window.longTasks.max, e.duration);
+  }).observe({ type: "longtask" });
+})()"""
+
+
+def big_attrs_source(server):
+    """/data/trust-big-attrs.zarr: a group whose array "big" has ~5 MB of attributes (an ROI table)."""
+    root = server.data / "trust-big-attrs.zarr"
+    rois = [{"id": i, "label": f"cell {i}", "bbox": [i % 97, i % 89, i % 97 + 12, i % 89 + 9], "area": 108.5 + i % 13}
+            for i in range(60_000)]
+    if not root.exists():
+        g = zarr.open_group(str(root), mode="w", zarr_format=3)
+        a = g.create_array("big", shape=(32, 32), dtype="|u1", chunks=(32, 32))
+        a[...] = 1
+        a.attrs["note"] = "<b>not bold</b>"
+        a.attrs["rois"] = rois
+        zarr.consolidate_metadata(str(root))     # plain HTTP cannot list: the tree comes from here
+    return root, json.dumps({"note": "<b>not bold</b>", "rois": rois}, indent=1)
+
+
+def test_a_5_mb_attribute_keeps_the_page_responsive(page, server):
+    root, pretty = big_attrs_source(server)
+    assert (root / "big" / "zarr.json").stat().st_size > 5_000_000
+    page.add_init_script(WATCH_LONG_TASKS)
+    open_viewer(page, server, "?source=/data/trust-big-attrs.zarr&path=")
+    page.wait_for_selector("#tree button.node[data-path='big']")
+    page.evaluate("window.longTasks.reset()")
+    page.locator("#tree button.node[data-path='big']").click()
+    page.wait_for_selector("#meta .attrs .more", timeout=2_000)        # the panel shows, truncated
+    page.wait_for_timeout(300)                                          # long tasks are reported after they end
+    shown = page.locator("#meta .attrs pre").inner_text()
+    longest = page.evaluate("window.longTasks.max")
+    print(f"5 MB attribute: longest main-thread task {longest:.0f} ms, {len(shown)} characters shown")
+    assert 1_000 <= len(shown) <= 4_000 and pretty.startswith(shown.rstrip("…").rstrip())
+    assert "<b>not bold</b>" in shown and page.locator("#meta .attrs pre b").count() == 0
+    label = page.locator("#meta .attrs .more").inner_text()            # "show all (N kB)"
+    assert any(f"({k} kB)" in label for k in (len(pretty) // 1000, len(pretty) // 1000 + 1)), label
+    assert longest < 1_000, f"the main thread was blocked {longest:.0f} ms"
+    page.evaluate("window.longTasks.reset()")
+    page.locator("#meta .attrs .more").click()                          # expands in place, bounded
+    page.wait_for_function(f"document.querySelector('#meta .attrs pre').textContent.length > {len(shown) + 10_000}")
+    page.wait_for_timeout(300)
+    expanded = page.locator("#meta .attrs pre").inner_text()
+    assert pretty.startswith(expanded.rstrip("…").rstrip()) and len(expanded) < len(pretty)
+    longest = page.evaluate("window.longTasks.max")
+    print(f"expanded: longest task {longest:.0f} ms, {len(expanded)} characters shown")
+    assert longest < 1_000, f"the main thread was blocked {longest:.0f} ms"
+    assert not page.errors, page.errors

@@ -122,10 +122,64 @@ export function renderMeta(el, node, info, image = null) {
   const pyramid = image?.kind === "group" && image.description ? image : null;
   if (pyramid) html += pyramidHTML(pyramid);
   const attrs = node.attrs ?? {};
-  if (Object.keys(attrs).length) {
-    html += `<details class="attrs"${pyramid ? "" : " open"}><summary>attributes</summary><pre>${esc(JSON.stringify(attrs, null, 1))}</pre></details>`;
-  }
+  const hasAttrs = Object.keys(attrs).length > 0;
+  if (hasAttrs) html += `<details class="attrs"${pyramid ? "" : " open"}><summary>attributes</summary><pre></pre></details>`;
   el.innerHTML = html;
+  if (hasAttrs) showLongText(/** @type {HTMLElement} */ (el.querySelector(".attrs")), attrsJSON(attrs), "attributes.json");
+}
+
+// A <pre> of megabytes takes the main thread seconds to lay out: long text is shown in bounded steps.
+const TEXT_SHOWN = 2_000;        // characters shown at first
+const TEXT_STEP = 50_000;        // characters each "show more" adds
+const TEXT_MAX = 1_000_000;      // characters ever shown in the page; the rest is offered as a file
+/** @type {WeakMap<object, string>} */
+const jsonOf = new WeakMap();
+
+/** The attributes as indented JSON text, made once per attributes object. @param {object} attrs */
+function attrsJSON(attrs) {
+  let text = jsonOf.get(attrs);
+  if (text === undefined) {
+    // BigInt, NaN and ±Infinity (which reviveJSON gives back exactly) as their digits, not null or a throw
+    text = JSON.stringify(attrs, (_, v) => (typeof v === "bigint" || (typeof v === "number" && !Number.isFinite(v)) ? String(v) : v), 1);
+    jsonOf.set(attrs, text);
+  }
+  return text;
+}
+
+/** "7050 kB" @param {number} n characters */
+const kB = n => `${Math.round(n / 1000)} kB`;
+
+/**
+ * Show `text` in the <pre> of `box` as text, its first TEXT_SHOWN characters and a control that shows
+ * more in place (TEXT_STEP at a time, up to TEXT_MAX; past that a link saves the whole as a file).
+ * @param {HTMLElement} box holds a <pre> @param {string} text @param {string} fileName
+ */
+export function showLongText(box, text, fileName) {
+  const pre = /** @type {HTMLElement} */ (box.querySelector("pre"));
+  let shown = Math.min(text.length, TEXT_SHOWN);
+  const more = document.createElement("button");
+  more.type = "button";
+  more.className = "more";
+  const update = () => {
+    pre.textContent = shown < text.length ? `${text.slice(0, shown)}…` : text;
+    more.hidden = shown >= text.length || shown >= TEXT_MAX;
+    more.textContent = shown === TEXT_SHOWN ? `show all (${kB(text.length)})` : `show more (${kB(text.length - shown)} left)`;
+    if (shown >= TEXT_MAX && shown < text.length && !box.querySelector("a.save")) {
+      const save = document.createElement("a");
+      save.className = "save";
+      save.download = fileName;
+      save.href = "#";
+      save.addEventListener("click", () => {   // the file is made when asked for, and let go soon after
+        save.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+        setTimeout(() => URL.revokeObjectURL(save.href), 60_000);
+      });
+      save.textContent = `save all ${kB(text.length)} as ${fileName}`;
+      box.append(save);
+    }
+  };
+  more.addEventListener("click", () => { shown = Math.min(text.length, shown + TEXT_STEP, TEXT_MAX); update(); });
+  box.append(more);
+  update();
 }
 
 /** @param {import("./image.js").ImageModel} img */
