@@ -87,6 +87,7 @@ def test_a_fatal_pyodide_error_rejects_pending_calls_and_restarts(page, data):
     _worker(page, "/worker.js").evaluate(
         "code => { self.pyodide.runPythonAsync(code).catch(() => {}); }", FATAL_PY)
     settled = page.evaluate(SETTLED_JS)
+    assert settled != "still pending after 10 s"
     assert "Maximum call stack size exceeded" in settled["message"], settled
     restarts = _assert_restarted(page, settled)
     assert "Maximum call stack size exceeded" in restarts[0]["cause"], restarts
