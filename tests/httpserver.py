@@ -56,6 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
         return f if f.is_file() else None
 
     def _send(self, status, body=b"", headers=None, head=False):
+        # counted before it is sent: a client that has its answer must find it in the log
+        self.server.stats.add(self.path, self.headers.get("Range"), status, 0 if head else len(body))
         self.send_response(status)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -63,7 +65,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head:
             self.wfile.write(body)
-        self.server.stats.add(self.path, self.headers.get("Range"), status, 0 if head else len(body))
 
     def do_HEAD(self):
         self.do_GET(head=True)
