@@ -10,22 +10,18 @@ decodes 2-3x faster than fflate (pure JS) in the same worker.
 from __future__ import annotations
 
 from ..errors import CodecError
-from . import registry
-from .native import blosc_decoded_size, lz4_decoded_size, zstd_decoded_size
+from . import crc32c, registry
+from .native import check_decoded_size
 
 
 XZ_MAGIC = b"\xfd7zXZ\x00"
-
-
-def _too_big(name, size, limit):
-    return CodecError(f"{name}: {size} decoded bytes, more than the expected {limit} "
-                      "(corrupt chunk or decompression bomb)")
+SIZE_IN_HEADERS = ("blosc", "zstd", "lz4")
 
 
 class WasmCodec:
-    """One compressor id served by the JS module; checks the size a header announces before decoding."""
-
-    header_size = {"blosc": blosc_decoded_size, "zstd": zstd_decoded_size, "lz4": lz4_decoded_size}
+    """One compressor id served by the JS module. Before any decoding, the sizes its headers state (for
+    zstd frames without a content size: their blocks) are checked against the limit as in CPython, for
+    the WASM decoders (but xz's) cannot stop early."""
 
     def __init__(self, name, module, config):
         self.name = name
@@ -40,19 +36,17 @@ class WasmCodec:
             raise CodecError("lzma: this chunk is not in the .xz container, the only lzma format this "
                              "browser runtime decodes; a Pyodide with the standard library's lzma module "
                              "reads it (Zarrlite.create({pyodideURL}))")
-        announced = self.header_size.get(self.name)
-        if announced is not None:
-            size = announced(data)
-            if size is not None and size > limit:
-                raise _too_big(self.name, size, limit)
+        if self.name in SIZE_IN_HEADERS:
+            check_decoded_size(self.name, data, limit)
         try:
             # to_js copies the bytes into a new Uint8Array (for bytes faster than for a memoryview)
             buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data)
             out = await self._module.decode(self.name, to_js(buf), limit)
         except JsException as e:
             raise CodecError(f"{self.name}: {e}") from e
-        if int(out.length) > limit:
-            raise _too_big(self.name, int(out.length), limit)
+        if int(out.length) > limit:  # checked before copying it into Python
+            raise CodecError(f"{self.name}: decoded {int(out.length)} bytes, more than the expected {limit} "
+                             "(corrupt chunk or decompression bomb)")
         return out.to_bytes()
 
 
@@ -100,13 +94,24 @@ def default_codecs_url() -> str:
     return urljoin(here, "codecs.js")
 
 
+def _js_crc32c(module):
+    def compute(data):
+        from pyodide.ffi import to_js
+
+        buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data)
+        return module.crc32c(to_js(buf))  # None until its WASM is instantiated
+    return compute
+
+
 def register(module=None) -> list[str]:
-    """Register the WASM codecs the runtime lacks; returns the ids registered."""
+    """Register the WASM codecs the runtime lacks, and the module's crc32c; returns the codec ids registered."""
     if module is None:
         try:
             import zarrlite_jscodecs as module  # registered by web/worker.js
         except ImportError:
             return []
+    if getattr(module, "crc32c", None) is not None:
+        crc32c.use_runtime_crc32c(_js_crc32c(module))
     have = set(registry.available())
     added = []
     for name in module.names:

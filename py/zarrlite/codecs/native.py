@@ -22,6 +22,29 @@ def _check(name, size, limit):
                          "(corrupt chunk or decompression bomb)")
 
 
+def check_decoded_size(name: str, data, limit: int) -> None:
+    """Refuse a blosc, zstd or lz4 stream that may decode to more than `limit` bytes, from its headers
+    alone and before any decoding: the rule of every back-end (numcodecs here, WASM in the browser)."""
+    if name == "blosc":
+        _check("blosc", blosc_decoded_size(data), limit)
+        cbytes = struct.unpack_from("<I", data, 12)[0]
+        if cbytes > len(data):
+            raise CodecError(f"blosc: truncated ({len(data)} of {cbytes} bytes)")
+    elif name == "lz4":
+        _check("lz4", lz4_decoded_size(data), limit)
+    elif name == "zstd":
+        size = zstd_decoded_size(data)
+        if size is not None:
+            _check("zstd", size, limit)
+            return
+        # Decoders stream frames without a content size into a buffer that grows without bound: only
+        # hand them frames whose blocks cannot make more than about the expected size.
+        bound = zstd_decoded_bound(data)
+        if bound > 2 * limit + (1 << 20):
+            raise CodecError(f"zstd: frames without a content size that may decode to {bound} bytes, "
+                             f"more than the expected {limit} (corrupt chunk or decompression bomb)")
+
+
 def blosc_decoded_size(data) -> int:
     if len(data) < 16:
         raise CodecError(f"blosc: {len(data)} bytes is shorter than the 16-byte header")
@@ -99,13 +122,8 @@ class _Numcodec:
     def __init__(self, config):
         self.config = config
 
-    def decoded_size(self, data):
-        raise NotImplementedError
-
     def decode(self, data, limit):
-        size = self.decoded_size(data)
-        if size is not None:
-            _check(self.name, size, limit)
+        check_decoded_size(self.name, data, limit)
         try:
             out = self.codec.decode(data)
         except (RuntimeError, ValueError, MemoryError) as e:
@@ -117,43 +135,22 @@ class _Numcodec:
 
 class Blosc(_Numcodec):
     name = "blosc"
-    decoded_size = staticmethod(blosc_decoded_size)
 
     def __init__(self, config):
         super().__init__(config)
         self.codec = numcodecs.blosc.Blosc()
 
-    def decode(self, data, limit):
-        size = blosc_decoded_size(data)
-        _check("blosc", size, limit)
-        cbytes = struct.unpack_from("<I", data, 12)[0]
-        if cbytes > len(data):
-            raise CodecError(f"blosc: truncated ({len(data)} of {cbytes} bytes)")
-        return super().decode(data, limit)
-
 
 class Zstd(_Numcodec):
     name = "zstd"
-    decoded_size = staticmethod(zstd_decoded_size)
 
     def __init__(self, config):
         super().__init__(config)
         self.codec = numcodecs.zstd.Zstd()
 
-    def decode(self, data, limit):
-        if zstd_decoded_size(data) is None:
-            # numcodecs streams frames without a content size into a buffer that grows without bound:
-            # only hand it frames whose blocks cannot make more than about the expected size.
-            bound = zstd_decoded_bound(data)
-            if bound > 2 * limit + (1 << 20):
-                raise CodecError(f"zstd: frames without a content size that may decode to {bound} bytes, "
-                                 f"more than the expected {limit} (corrupt chunk or decompression bomb)")
-        return super().decode(data, limit)
-
 
 class LZ4(_Numcodec):
     name = "lz4"
-    decoded_size = staticmethod(lz4_decoded_size)
 
     def __init__(self, config):
         super().__init__(config)
