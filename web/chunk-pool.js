@@ -84,8 +84,8 @@ export function owned(data) {
  */
 
 /**
- * @param {{names: string[], decode: (name: string, data: Uint8Array, limit: number) => Promise<Uint8Array>}} codecs
- *   codecs.js, loaded in this worker
+ * @param {{names: string[], decode: (name: string, data: Uint8Array, limit: number) => Promise<Uint8Array>,
+ *   crc32c: (data: Uint8Array) => number | null}} codecs codecs.js, loaded in this worker
  * @param {URL} workerURL chunk-worker.js
  * @param {number} size chunk workers to start (0: everything here)
  */
@@ -158,5 +158,5 @@ export function chunkPool(codecs, workerURL, size) {
   const stats = () => ({ fetch: { ...counts.fetch }, decode: { ...counts.decode }, replaced: counts.replaced,
                          workers: helpers.length });
 
-  return { fetch: { fetch: fetchOn }, codecs: { names: codecs.names, decode }, stats, start };
+  return { fetch: { fetch: fetchOn }, codecs: { names: codecs.names, decode, crc32c: codecs.crc32c }, stats, start };
 }
