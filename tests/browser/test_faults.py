@@ -236,6 +236,86 @@ def test_403_chunks_are_counted_in_stats(fault_page, fault_server, runtime):
     assert stats["count"] == 3 and sorted(stats["keys"]) == ["1.0", "1.1", "1.2"], stats  # below the opened URL
 
 
+# ------------------------------------------- Pyodide without zarrlite's worker (a notebook kernel)
+
+KERNEL_PAGE = """<!doctype html><meta charset="utf-8"><title>kernel</title>
+<script type="module">
+import { loadPyodide } from "/pyodide/pyodide.mjs";
+window.pyodideReady = (async () => {
+  const indexURL = new URL("/pyodide/", location.href).href;
+  const pyodide = await loadPyodide({ indexURL, lockFileURL: indexURL + "pyodide-lock.json", checkAPIVersion: false });
+  await pyodide.loadPackage(["zarrlite"], { messageCallback: () => {} });
+  await pyodide.runPythonAsync(`
+import json, time, zarrlite
+from zarrlite.stores.browser import FetchStore
+
+async def read(url, options):
+    t0 = time.perf_counter()
+    try:
+        arr = await zarrlite.open_async(FetchStore(url, **json.loads(options)))
+        values = await arr.get((Ellipsis,))
+        out = {"values": values.ravel().tolist(), "shape": list(values.shape)}
+    except zarrlite.ZarrliteError as e:
+        out = {"name": type(e).__name__, "message": str(e)}
+    out["seconds"] = time.perf_counter() - t0
+    return json.dumps(out)
+`);
+  return pyodide;
+})();
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def kernel_page(browser, server, outside_requests):
+    """Pyodide on a page's main thread, as in a notebook: FetchStore fetches through `fetch_here`."""
+    (server.data / "kernel.html").write_text(KERNEL_PAGE)
+    ctx = browser.new_context()
+    ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        ("http://127.0.0.1", "blob:", "data:")) else (outside_requests.append(route.request.url), route.abort()))
+    page = ctx.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(f"{server.url}/data/kernel.html")
+    page.evaluate("window.pyodideReady.then(() => true)")
+    yield page
+    ctx.close()
+
+
+KERNEL_READ_JS = """async ({url, options}) => {
+  const pyodide = await window.pyodideReady;
+  return JSON.parse(await pyodide.globals.get("read")(url, JSON.stringify(options)));
+}"""
+
+
+@pytest.mark.parametrize("fault,mode,expected", [
+    ("reset", "once", "ok"), ("reset", "always", "StoreError"), ("close", "once", "ok"),
+    ("reset-body", "always", "StoreError"), ("truncate", "once", "ok"), ("truncate", "always", "StoreError")])
+def test_kernel_fetch_retries_broken_transfers(kernel_page, fault_server, fault, mode, expected):
+    srv, truths = fault_server
+    srv.clear()
+    srv.inject(fault, match="v2/1.1", times=1 if mode == "once" else None)
+    got = kernel_page.evaluate(KERNEL_READ_JS, {"url": f"{srv.url}/v2", "options": OPTIONS})
+    srv.clear()
+    MATRIX[(fault, mode, "v2 chunk, notebook kernel")]["workers0"] = f"{outcome_of(got, truths['v2'])}, " \
+                                                                     f"{got['seconds']:.2f} s"
+    assert outcome_of(got, truths["v2"]) == expected, got
+    if expected == "StoreError":
+        message = got["message"]
+        assert f"{srv.url}/v2/1.1" in message and "connection" in message, message
+        assert f"gave up after {RETRIES + 1} tries" in message and not any(s in message for s in NOT_CORS), message
+
+
+def test_kernel_fetch_tells_a_cors_refusal(kernel_page, fault_server):
+    srv, _ = fault_server
+    closed = FaultServer(srv.files, cors=False).start()
+    try:
+        got = kernel_page.evaluate(KERNEL_READ_JS, {"url": f"{closed.url}/v2",
+                                                    "options": {**OPTIONS, "retries": 4, "backoff": 2.0}})
+    finally:
+        closed.stop()
+    assert got.get("name") == "StoreError" and "Access-Control-Allow-Origin" in got["message"], got
+    assert "gave up" not in got["message"] and got["seconds"] < 2.0, got
+
+
 def test_fault_matrix(capsys):
     """Prints the fault x runtime -> outcome, seconds, requests table of this run (shown with pytest -s)."""
     if not MATRIX:
