@@ -34,10 +34,12 @@
 /**
  * One node of an opened hierarchy. Arrays: `dtype` the stored dtype (numpy `dtype.str`), `outDtype`
  * the dtype `read` returns, `shards` the shard shape (null unless sharded), `codecs` the codec chain
- * as its metadata names it. Groups: `children`, and `truncated` when the listing stopped early.
- * @typedef {{kind: "array"|"group", path: string, name: string, format: string | null, attrs: object,
+ * as its metadata names it. Groups: `children`, and `truncated` when the listing stopped early. A
+ * member that could not be opened (malformed metadata, an unknown codec) is kind "error" with `error`.
+ * @typedef {{kind: "array"|"group"|"error", path: string, name: string, format: string | null, attrs: object,
  *   shape?: number[], dtype?: string, outDtype?: string, chunks?: number[], shards?: number[] | null,
- *   fill_value?: any, codecs?: any[], children?: Node[], truncated?: boolean}} Node
+ *   fill_value?: any, codecs?: any[], children?: Node[], truncated?: boolean,
+ *   error?: {name: string, message: string}}} Node
  */
 
 /**

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from .context import Context
+from .errors import ZarrliteError
 from .formats.metadata import GroupMetadata
 from .ome import member_names, multiscale_from_attrs
 from .runtime import run_sync
@@ -70,6 +71,19 @@ class Group:
         found = await asyncio.gather(*(self._is_node(n) for n in candidates))
         return sorted(n for n, ok in zip(candidates, found) if ok)
 
+    async def children(self, names: list[str] | None = None) -> list[tuple[str, object]]:
+        """(name, member) for the members `names` (all of them by default), opened concurrently. A member
+        that cannot be opened (malformed metadata, an unknown codec) has its ZarrliteError in its place:
+        one bad member does not hide the others."""
+        names = await self.members() if names is None else names
+        return list(zip(names, await asyncio.gather(*(self._child_or_error(n) for n in names))))
+
+    async def _child_or_error(self, name: str):
+        try:
+            return await self.get_child(name)
+        except ZarrliteError as err:
+            return err
+
     async def _is_node(self, name: str) -> bool:
         keys = {"zarr3": ["zarr.json"], "zarr2": [".zarray", ".zgroup"], "n5": ["attributes.json"]}
         store = self._ctx.store
@@ -88,12 +102,11 @@ class Group:
         return run_sync(self.tree_async(depth), "await group.tree_async()")
 
     async def _tree_lines(self, lines, indent, depth):
-        names = await self.members()
-        children = await asyncio.gather(*(self.get_child(n) for n in names), return_exceptions=True)
-        for i, (name, child) in enumerate(zip(names, children)):
-            last = i == len(names) - 1
+        children = await self.children()
+        for i, (name, child) in enumerate(children):
+            last = i == len(children) - 1
             branch, cont = ("└── ", "    ") if last else ("├── ", "│   ")
-            if isinstance(child, Exception):
+            if isinstance(child, ZarrliteError):
                 lines.append(f"{indent}{branch}{name}  (error: {child})")
             elif isinstance(child, Group):
                 lines.append(f"{indent}{branch}{name}/{_attrs_note(child.attrs)}")

@@ -84,28 +84,8 @@ class Session:
         return self.nodes[path]
 
     async def describe(self, node, path: str, count: list[int] | None = None) -> dict:
-        """The tree entry of `node` (web/protocol.js `Node`); a group's members are described too, up
-        to MAX_TREE_NODES in all (`count` carries the running total)."""
-        count = [0] if count is None else count
-        count[0] += 1
-        info = {"path": path, "name": path.rsplit("/", 1)[-1], "format": getattr(node, "format", None),
-                "attrs": dict(getattr(node, "attrs", {}) or {})}
-        if hasattr(node, "shape") and hasattr(node, "dtype"):
-            dtype = np.dtype(node.dtype)
-            info.update(kind="array", shape=list(node.shape), dtype=dtype.str, chunks=list(node.chunks),
-                        fill_value=getattr(node, "fill_value", None), shards=getattr(node, "shards", None),
-                        codecs=getattr(node, "codecs", []), outDtype=output_dtype(dtype)[0].str)
-            return info
-        info.update(kind="group", children=[])
-        names = await node.members()
-        if len(names) + count[0] > MAX_TREE_NODES:
-            names, info["truncated"] = names[:max(MAX_TREE_NODES - count[0], 0)], True
-        paths = [f"{path}/{name}" if path else name for name in names]
-        children = await asyncio.gather(*(node.get_child(name) for name in names))
-        for child_path, child in zip(paths, children):
-            self.nodes[child_path] = child
-            info["children"].append(await self.describe(child, child_path, count))
-        return info
+        """The tree entry of `node` (see `describe_node`); the nodes opened are kept for later reads."""
+        return await describe_node(node, path, self.nodes, count)
 
     # -- reads --------------------------------------------------------------------------------------
     async def read(self, path: str, selection: str):
@@ -135,6 +115,37 @@ class Session:
         from . import viewer_api
 
         return await viewer_api.call(fn, args_json, self)
+
+
+async def describe_node(node, path: str, nodes: dict, count: list[int] | None = None) -> dict:
+    """The tree entry of `node` (web/protocol.js `Node`); a group's members are described too, up to
+    MAX_TREE_NODES in all (`count` carries the running total), each opened node put in `nodes` by path.
+    A member that cannot be opened is an entry of kind "error" with its error's name and message, and
+    the rest of the tree is still described (asked for again, it is opened again and fails again)."""
+    count = [0] if count is None else count
+    count[0] += 1
+    info = {"path": path, "name": path.rsplit("/", 1)[-1], "format": getattr(node, "format", None),
+            "attrs": dict(getattr(node, "attrs", {}) or {})}
+    if hasattr(node, "shape") and hasattr(node, "dtype"):
+        dtype = np.dtype(node.dtype)
+        info.update(kind="array", shape=list(node.shape), dtype=dtype.str, chunks=list(node.chunks),
+                    fill_value=getattr(node, "fill_value", None), shards=getattr(node, "shards", None),
+                    codecs=getattr(node, "codecs", []), outDtype=output_dtype(dtype)[0].str)
+        return info
+    info.update(kind="group", children=[])
+    names = await node.members()
+    if len(names) + count[0] > MAX_TREE_NODES:
+        names, info["truncated"] = names[:max(MAX_TREE_NODES - count[0], 0)], True
+    for name, child in await node.children(names):
+        child_path = f"{path}/{name}" if path else name
+        if isinstance(child, ZarrliteError):
+            count[0] += 1
+            info["children"].append({"path": child_path, "name": name, "format": None, "attrs": {}, "kind": "error",
+                                     "error": {"name": type(child).__name__, "message": str(child)}})
+            continue
+        nodes[child_path] = child
+        info["children"].append(await describe_node(child, child_path, nodes, count))
+    return info
 
 
 def batch_call_soon(loop) -> dict | None:

@@ -118,3 +118,59 @@ def test_a_5_mb_attribute_keeps_the_page_responsive(page, server):
     print(f"expanded: longest task {longest:.0f} ms, {len(expanded)} characters shown")
     assert longest < 1_000, f"the main thread was blocked {longest:.0f} ms"
     assert not page.errors, page.errors
+
+
+def bad_member_group(root, fmt, consolidated=False):
+    """members good (the data), badjson (its metadata cut short), badcodec (an unknown codec)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from test_bad_members import GOOD, zarr_group   # the CPython suite's malformed group
+
+    if not root.exists():
+        root.mkdir(parents=True)
+        zarr_group(root, fmt, consolidated)
+    return GOOD
+
+
+def check_bad_members_marked(page):
+    tree = page.locator("#tree")
+    for name, kind in (("badjson", "metadata"), ("badcodec", "codec")):
+        node = tree.locator(f"button.node.error[data-path='{name}']")
+        assert node.count() == 1, tree.inner_text()
+        assert node.locator(".why").inner_text(), "the error is in the tree as text"
+        assert node.evaluate("b => getComputedStyle(b).color") == "rgb(255, 107, 107)"      # var(--bad)
+    assert "frobnicate" in tree.locator("button.node.error[data-path='badcodec'] .why").inner_text()
+    tree.locator("button.node[data-path='badcodec']").click()            # clicking shows the error
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.locator("#error").get_attribute("data-kind") == "codec"
+    assert "frobnicate" in page.locator("#error-message").inner_text()
+    assert "frobnicate" in page.locator("#meta pre.err").inner_text()
+
+
+def test_a_folder_with_malformed_members_opens_the_rest(page, server, tmp_path):
+    good = bad_member_group(tmp_path / "bad-members.zarr", 3)
+    open_viewer(page, server, "")
+    page.wait_for_selector("#empty:not([hidden])")
+    page.set_input_files("#folder", str(tmp_path / "bad-members.zarr"))
+    page.wait_for_function("Number(document.body.dataset.opened || 0) >= 1")
+    settle(page)
+    assert page.evaluate("window.viewer.image.path") == "good"          # the member that opens is shown
+    assert page.locator("#error").is_hidden()
+    zoom_in(page, 1)
+    check_pixels(page, render_plane(good, window=tuple(page.evaluate("window.viewer.image.channels[0].window"))), seed=22)
+    check_bad_members_marked(page)
+    assert not page.errors, page.errors
+
+
+def test_a_url_with_malformed_consolidated_members_opens_the_rest(page, server):
+    bad_member_group(server.data / "trust-bad-members-v2.zarr", 2, consolidated=True)
+    open_viewer(page, server, "?source=/data/trust-bad-members-v2.zarr")
+    page.wait_for_function("Number(document.body.dataset.opened || 0) >= 1")
+    page.wait_for_selector("#tree button.node[data-path='good']")
+    check_bad_members_marked(page)
+    page.locator("#tree button.node[data-path='good']").click()
+    settle(page)
+    assert page.evaluate("window.viewer.image.path") == "good"
+    assert not page.errors, page.errors

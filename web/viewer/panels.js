@@ -76,11 +76,14 @@ function badge(sum) {
 export function renderTree(el, tree, onSelect, summaries = {}) {
   const row = (n, depth) => {
     const sum = summaries[n.path];
-    const icon = n.kind === "group" ? (sum?.multiscale ? "▣" : "▸") : "▦";
+    const icon = n.kind === "group" ? (sum?.multiscale ? "▣" : "▸") : n.kind === "error" ? "⚠" : "▦";
     const shape = n.kind === "array" ? `<span class="dim">${n.shape.join(" × ")} ${esc(dtypeName(n.dtype))}</span>` : "";
+    // a member that could not be opened: its error, as text, where it would be
+    const error = n.kind === "error" ? `<span class="why">${esc(n.error.message)}</span>` : "";
     const name = n.path === "" ? (tree.label ?? "/") : n.name;
-    let html = `<li><button class="node ${n.kind}" data-path="${esc(n.path)}" style="padding-left:${0.4 + depth * 0.9}em" title="${esc(n.path || "/")}">` +
-      `<span class="icon">${icon}</span><span class="name">${esc(name)}</span>${badge(sum)}${shape}</button></li>`;
+    const title = n.kind === "error" ? `${n.path}: ${n.error.name}: ${n.error.message}` : n.path || "/";
+    let html = `<li><button class="node ${n.kind}" data-path="${esc(n.path)}" style="padding-left:${0.4 + depth * 0.9}em" title="${esc(title)}">` +
+      `<span class="icon">${icon}</span><span class="name">${esc(name)}</span>${badge(sum)}${shape}${error}</button></li>`;
     for (const c of n.children ?? []) html += row(c, depth + 1);
     if (n.truncated) html += `<li class="dim" style="padding-left:${1.3 + depth * 0.9}em">… more members not listed</li>`;
     return html;
@@ -105,6 +108,12 @@ export function renderMeta(el, node, info, image = null) {
   const rows = [];
   const add = (k, v) => rows.push(`<tr><th>${esc(k)}</th><td>${v}</td></tr>`);
   add("path", `<code>/${esc(node.path)}</code>`);
+  if (node.kind === "error") {
+    add("error", `<span class="err">${esc(node.error.name)}</span>`);
+    el.innerHTML = `<table class="kv">${rows.join("")}</table><pre class="err"></pre>`;
+    /** @type {HTMLElement} */ (el.querySelector("pre.err")).textContent = node.error.message;
+    return;
+  }
   add("format", esc({ zarr2: "Zarr v2", zarr3: "Zarr v3", n5: "N5" }[node.format] ?? node.format));
   if (node.kind === "array") {
     const names = info?.dimension_names;

@@ -89,6 +89,12 @@ async function boot() {
         if (next) stageMark(next, "active");
         setStatus(`starting: ${p.stage}`);
       },
+      // the reader's worker died (its reads failed) and a new one started with the source open again
+      onRestart: r => {
+        if (r.stage === "restarting") return setStatus("the reader stopped: restarting…");
+        showError(r.cause, { restarted: r.stage === "restarted", reopened: r.reopened });
+        if (r.stage === "restarted") { app.tileErrors.clear(); loader.clear(); requestDraw(); }
+      },
     });
   } catch (err) {
     showError(err);
@@ -199,6 +205,15 @@ async function selectNode(path, params) {
   if (!node) return;
   markSelected($("tree"), path);
   renderMeta($("meta"), node, null);
+  if (node.kind === "error") {   // a member that could not be opened: its error, and nothing drawn
+    app.image = null;
+    showPanels(false);
+    showNote(null);
+    showError(node.error, { source: `${app.label} → ${path}` });
+    requestDraw();
+    scheduleState();
+    return;
+  }
   let info, image = null;
   /** @type {any} */
   let imageError = null;
@@ -331,7 +346,7 @@ function onTileLoaded(e) {
 // -- errors ------------------------------------------------------------------------------------------
 function showError(err, context = {}) {
   console.warn("zarrlite viewer:", err);
-  const e = explain(err, { source: context.source });
+  const e = explain(err, context);
   $("error").hidden = false;
   $("error").dataset.kind = e.kind;
   $("error-title").textContent = context.tile ? `${e.title} (${app.failures} failed so far)` : e.title;
