@@ -138,3 +138,19 @@ def test_a_crashed_chunk_worker_is_replaced_and_its_work_done_here(page, data):
     assert stats["fetch"]["retried"] + stats["decode"]["retried"] > 0, stats
     assert stats["replaced"] == 1 and stats["workers"] == 1, stats
     assert page.evaluate("() => window.restarts.length") == 0
+
+
+IDLE = "window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
+
+
+def test_the_viewer_says_the_reader_stopped_and_was_restarted_and_draws_again(page, server):
+    page.set_default_timeout(90_000)
+    page.goto(f"{server.url}/viewer/?source=../sample/cells.ome.zarr")
+    page.wait_for_function(IDLE)
+    loads = page.evaluate("() => window.viewer.loader.loads")
+    _worker(page, "/worker.js").evaluate("code => { self.pyodide.runPythonAsync(code).catch(() => {}); }", FATAL_PY)
+    page.wait_for_selector("#error[data-kind='restart']:not([hidden])", timeout=30_000)
+    title = page.text_content("#error-title")
+    assert "The reader stopped (RangeError: Maximum call stack size exceeded) and was restarted" in title, title
+    page.wait_for_function(f"{IDLE} && window.viewer.loader.loads > {loads}")
+    assert page.evaluate("() => window.viewer.tileErrors.size") == 0

@@ -2,7 +2,9 @@
 
 /**
  * @param {Error | {name?: string, message?: string}} err
- * @param {{source?: string}} [context]
+ * @param {{source?: string, restarted?: boolean, reopened?: boolean}} [context] `restarted`: for the
+ *   reader's death (a WorkerDiedError), whether a new reader started (undefined: it is starting), and
+ *   `reopened` whether it opened the data again
  * @returns {{kind: string, title: string, message: string, advice: string[]}}
  */
 export function explain(err, context = {}) {
@@ -10,6 +12,18 @@ export function explain(err, context = {}) {
   const message = String(err?.message ?? err);
   const m = message.toLowerCase();
   const src = context.source ? ` (${context.source})` : "";
+  if (name === "WorkerDiedError") {
+    const why = (message.match(/(?:stopped|failed): (.+)$/s) || message.match(/stopped \((.+)\) and/s) || [])[1];
+    const what = `The reader stopped${why ? ` (${why})` : ""}`;
+    const { restarted, reopened } = context;
+    const title = restarted === undefined ? `${what} and is restarting`
+      : !restarted ? `${what} and could not be restarted`
+      : reopened ? `${what} and was restarted` : `${what} and was restarted, without the data`;
+    return { kind: "restart", title, message, advice: [
+      restarted === false ? "Reload the page." : reopened === false ? "Open the data again." : "The view is loaded again.",
+      "If it stops again on the same data, that data may be what breaks it (very large chunks, very deep structures): please report it with the link.",
+    ] };
+  }
   if (m.includes("cross-origin") || m.includes("failed to fetch") || m.includes("cors")) {
     return { kind: "cors", title: `The server did not let this page read the data${src}`, message, advice: [
       "A server on another origin must send the header <code>Access-Control-Allow-Origin: *</code> (or this page's origin).",
