@@ -51,7 +51,7 @@
 /**
  * What the worker has done so far (see zarrlite.js `stats`).
  * @typedef {import("./chunk-pool.js").PoolStats & {loop: {drains: number, callbacks: number} | null,
- *   running: number, forbidden: {count: number, keys: string[]} | null}} Stats
+ *   running: number, forbidden: {count: number, keys: string[]} | null, wasmBytes: number | null}} Stats
  */
 
 /** Start-up stages reported through onProgress, in order. */

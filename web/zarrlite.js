@@ -248,8 +248,10 @@ export class Zarrlite {
   /**
    * What the worker has done so far: HTTP requests (`fetch`) and chunks the WASM codecs decoded
    * (`decode`), each counted where it ran, in the zarrlite worker (`inline`) or on chunk workers
-   * (`workers`); how many chunk workers are alive; the Python event loop's batched callbacks (`loop`:
-   * drains and the callbacks they ran, null when batching is off); Python requests `running`; the keys
+   * (`workers`), and `retried` here because their chunk worker died; how many chunk workers are alive
+   * and how many were `replaced`; the bytes of WASM memory the worker's Python holds (`wasmBytes`); the
+   * Python event loop's batched callbacks (`loop`: drains and the callbacks they ran, null when batching
+   * is off); Python requests `running`; the keys
    * of the open URL that the server refused with 403 and that read as missing (`forbidden`: their
    * `count` and the first `keys`; null for other sources): an expired signed URL looks like this.
    * @returns {Promise<import("./protocol.js").Stats>}
