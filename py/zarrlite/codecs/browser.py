@@ -96,10 +96,7 @@ def default_codecs_url() -> str:
 
 def _js_crc32c(module):
     def compute(data):
-        from pyodide.ffi import to_js
-
-        buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data)
-        return module.crc32c(to_js(buf))  # None until its WASM is instantiated
+        return module.crc32c(memoryview(data).cast("B"))  # read in place; None until its WASM is instantiated
     return compute
 
 
