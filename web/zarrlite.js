@@ -171,8 +171,9 @@ export class Zarrlite {
     if (this._closed) throw this._closed;
     const runtime = this._runtime;
     try {
-      await runtime.ready;
+      await untilAborted(runtime.ready, signal);
     } catch (err) {
+      if (err?.name === "AbortError") throw err;
       throw this._closed ?? new WorkerDiedError(
         `the zarrlite runtime stopped and could not be restarted (${err.message})`, { cause: err });
     }
@@ -265,6 +266,22 @@ export class Zarrlite {
     this._closed ??= new Error("zarrlite closed");
     this._runtime.rpc.close(this._closed.message);
   }
+}
+
+/**
+ * `promise`, or an AbortError as soon as `signal` aborts (a call waiting for a restart rejects at once).
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<T>}
+ */
+function untilAborted(promise, signal) {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  let onAbort = () => {};
+  const aborted = new Promise((_, reject) => { onAbort = () => reject(abortError(signal)); });
+  signal.addEventListener("abort", onAbort);
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 /**

@@ -104,6 +104,15 @@ def test_a_crashed_worker_rejects_pending_calls_and_restarts(page, data):
         zl._worker.dispatchEvent(new ErrorEvent("error", { message: "simulated crash" })); }""")
     settled = page.evaluate(SETTLED_JS)
     assert "simulated crash" in settled["message"], settled
+    # a call waiting for the new worker (start-up takes seconds) still rejects at once when aborted
+    aborted = page.evaluate("""async () => {
+        const controller = new AbortController();
+        const t0 = performance.now();
+        const call = zl.read("", "...", { signal: controller.signal }).then(() => "resolved", e => e.name);
+        setTimeout(() => controller.abort(), 100);
+        return { name: await call, ms: performance.now() - t0, restarts: window.restarts.length };
+    }""")
+    assert aborted["name"] == "AbortError" and aborted["ms"] < 1_000 and aborted["restarts"] == 1, aborted
     _assert_restarted(page, settled)
 
 
