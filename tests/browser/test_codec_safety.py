@@ -147,6 +147,26 @@ def test_a_zstd_bomb_without_a_content_size_fails_fast_naming_the_limit(safety_p
     assert got["ms"] < 1000, got  # refused from its block headers, not after inflating a GiB (7.9 s before)
 
 
+DECODE_JS = """async ({name, bytes, limit}) => {
+  const codecs = await import("./codecs.js");
+  try { return {length: (await codecs.decode(name, new Uint8Array(bytes), limit)).length}; }
+  catch (e) { return {error: e.message}; }
+}"""
+
+
+@pytest.mark.parametrize("name", ["zstd", "lz4", "blosc"])
+def test_codecs_js_hands_back_nothing_past_the_limit(safety_page, name):
+    """The WASM decoders of codecs.js (what a chunk worker runs) refuse output past `limit` themselves."""
+    import numcodecs
+
+    frames = {"zstd": bomb_without_content_size(1 << 20), "lz4": numcodecs.LZ4().encode(bytes(1 << 20)),
+              "blosc": numcodecs.Blosc().encode(bytes(1 << 20))}
+    args = {"name": name, "bytes": list(bytes(frames[name])), "limit": 100_000}
+    assert safety_page.evaluate(DECODE_JS, {**args, "limit": 1 << 20}) == {"length": 1 << 20}
+    got = safety_page.evaluate(DECODE_JS, args)
+    assert "100000" in got.get("error", ""), got
+
+
 @pytest.fixture(scope="module")
 def checksummed(server):
     """Four zarr-python 3 arrays (zstd with checksum=True): chunk (1, 0, 0) kept, rewritten without its
