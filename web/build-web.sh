@@ -10,7 +10,7 @@
 #     zarrlite.js           main-thread API        worker.js   the module worker
 #     protocol.js           page <-> worker messages   rpc.js   the request layer of every worker
 #     chunk-pool.js         workers that fetch and decode chunks    chunk-worker.js   one of them
-#     codecs.js             numcodecs.js (blosc, zstd, lz4) + xz-decompress, bundled by esbuild
+#     codecs.js             numcodecs.js (blosc, zstd, lz4) + xz-decompress + hash-wasm (crc32c), by esbuild
 #     unpack.js             the worker's wheel unpacker (fflate), bundled by esbuild
 #     pyodide/              Pyodide core (standard library precompiled), numpy, zarrlite wheels, and a
 #                           pyodide-lock.json listing them
@@ -32,7 +32,7 @@ fresh() { [ "$(cat "$CACHE/stamps/$1" 2>/dev/null)" = "$2" ]; }
 stamp() { mkdir -p "$CACHE/stamps"; echo "$2" > "$CACHE/stamps/$1"; }
 mkdir -p "$CACHE" "$DIST/pyodide"
 
-# 1. npm packages (numcodecs.js, fflate, xz-decompress, esbuild, zarrita) from package-lock.json
+# 1. npm packages (numcodecs.js, fflate, xz-decompress, hash-wasm, esbuild, zarrita) from package-lock.json
 npm_install() {
   local h; h="$(hash_of package.json package-lock.json 2>/dev/null || hash_of package.json)"
   if [ -d node_modules ] && fresh npm "$h"; then return 0; fi
