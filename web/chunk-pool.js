@@ -5,13 +5,14 @@
 // `decode`). The workers start when `start()` is called (the zarrlite worker does so once the first
 // read is out: starting them takes CPU the first picture needs). Until they are ready, and for small
 // chunks (a message round trip costs more than decoding them) and blob: URLs, the work is done in the
-// zarrlite worker itself. A chunk worker that dies (fails to start, throws at its top level) has its
-// pending work done here instead; one that had been working is replaced, `size` times at most in all
+// zarrlite worker itself. A chunk worker that dies (fails to start, throws at its top level, or goes
+// silent: a live one answers a fetch within the fetch's own timeout) has its pending work done here; one that had been working is replaced, `size` times at most in all
 // (a pool whose workers keep dying goes on with fewer, down to none).
 
 import { WorkerDiedError, connect } from "./rpc.js";
 
 const INLINE_BELOW = 64 << 10;
+const SILENT_MS = 2000;  // past a fetch's timeout, a chunk worker that has not answered it is dead
 
 /**
  * GET `url` (optionally a byte range) with `headers`: [status, statusText, body (for 200/206) or null,
@@ -132,12 +133,16 @@ export function chunkPool(codecs, workerURL, size) {
     const helper = url.startsWith("blob:") ? null : idle();
     counts.fetch[helper ? "workers" : "inline"]++;
     if (!helper) return fetchBytes(url, range, ms, headers, signal);
+    const silent = setTimeout(() => {
+      helper.rpc.close(new WorkerDiedError(`chunk worker stopped: no answer to a fetch in ${(ms + SILENT_MS) / 1000} s`));
+    }, ms + SILENT_MS);
     return helper.rpc.call("fetch", { url, range, ms, headers }, { signal: signal ?? undefined })
       .catch(err => {
         if (!(err instanceof WorkerDiedError)) throw err;
         counts.fetch.retried++;
         return fetchBytes(url, range, ms, headers, signal);
-      });
+      })
+      .finally(() => clearTimeout(silent));
   }
 
   /** Decode one chunk (the Python side checks sizes first; see py/zarrlite/codecs/browser.py). */

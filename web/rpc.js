@@ -34,7 +34,8 @@
  * @property {(op: string, args?: any, options?: {signal?: AbortSignal, transfer?: Transferable[]}) => Promise<any>} call
  * @property {Promise<void>} ready resolves on the server's ready message; rejects if it dies first
  * @property {() => number} pending calls awaiting a reply
- * @property {(reason?: string) => void} close reject pending and later calls (the owner terminates the worker)
+ * @property {(reason?: string | Error) => void} close reject pending and later calls with `reason` (the owner
+ *   terminates the worker)
  */
 
 /** The rejection of calls to a worker that died (it failed to load, threw at its top level, or its
@@ -167,7 +168,7 @@ export function connect(endpoint, { name = "worker", onEvent, onEnd } = {}) {
     call,
     ready,
     pending: () => calls.size,
-    close: (reason = `${name} closed`) => end(new Error(reason)),
+    close: (reason = `${name} closed`) => end(reason instanceof Error ? reason : new Error(reason)),
   };
 }
 

@@ -128,8 +128,7 @@ def test_calls_after_close_reject_and_nothing_restarts(page, data):
     assert got == {"pending": "zarrlite closed", "later": "zarrlite closed", "restarts": 0}
 
 
-def test_a_crashed_chunk_worker_is_replaced_and_its_work_done_here(page, data):
-    _start(page, data, "dead-big.zarr", 1)
+def _crash_a_chunk_worker_during_a_read(page, data, crash_js):
     for _ in range(40):  # the chunk worker starts after the first read and takes work once ready
         page.evaluate(READ_JS, "0,0,0")
         if page.evaluate("() => zl.stats()")["fetch"]["workers"]:
@@ -139,14 +138,26 @@ def test_a_crashed_chunk_worker_is_replaced_and_its_work_done_here(page, data):
         pytest.fail("the chunk worker never started")
     page.evaluate(PENDING_JS, "...")
     page.wait_for_timeout(100)  # its fetches wait on the slow server, on the chunk worker
-    _worker(page, "/chunk-worker.js").evaluate(
-        "() => { setTimeout(() => { throw new Error('simulated crash'); }, 0); }")
+    _worker(page, "/chunk-worker.js").evaluate(crash_js)
     settled = page.evaluate(SETTLED_JS)
     assert settled == {"resolved": BIG.ravel().tolist()}
     stats = page.evaluate("() => zl.stats()")
     assert stats["fetch"]["retried"] + stats["decode"]["retried"] > 0, stats
     assert stats["replaced"] == 1 and stats["workers"] == 1, stats
     assert page.evaluate("() => window.restarts.length") == 0
+
+
+def test_a_crashed_chunk_worker_is_replaced_and_its_work_done_here(page, data):
+    _start(page, data, "dead-big.zarr", 1)
+    _crash_a_chunk_worker_during_a_read(page, data, "() => { setTimeout(() => { throw new Error('simulated crash'); }, 0); }")
+
+
+def test_a_chunk_worker_gone_silent_is_replaced_and_its_work_done_here(page, data):
+    """It closes itself: no event at all. A live chunk worker answers a fetch within the fetch's timeout
+    (here 2 s), so one that has not answered 2 s after that is taken for dead."""
+    _start(page, data, "dead-big.zarr", 1)
+    page.evaluate("url => zl.open(url, { timeout: 2 })", f"{data.url}/slow/data/dead-big.zarr")
+    _crash_a_chunk_worker_during_a_read(page, data, "() => { setTimeout(() => self.close(), 0); }")
 
 
 IDLE = "window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"

@@ -172,3 +172,12 @@ test("a dead server ignores later calls", async t => {
   assert.equal(runs, 0);
   assert.deepEqual(replies.filter(r => r !== "ready" && r !== "died"), []);
 });
+
+test("close(error) rejects pending and later calls with that error", async t => {
+  const { client } = channel(t, { never: () => new Promise(() => {}) });
+  const pending = client.call("never");
+  const silent = new WorkerDiedError("chunk worker stopped: no answer");
+  client.close(silent);
+  await assert.rejects(pending, err => err === silent);
+  await assert.rejects(client.call("never"), err => err === silent);
+});
