@@ -39,9 +39,10 @@ def check_decoded_size(name: str, data, limit: int) -> None:
             return
         # Decoders stream frames without a content size into a buffer that grows without bound: only
         # hand them frames whose blocks cannot make more than about the expected size.
-        bound = zstd_decoded_bound(data)
-        if bound > 2 * limit + (1 << 20):
-            raise CodecError(f"zstd: frames without a content size that may decode to {bound} bytes, "
+        allowed = 2 * limit + (1 << 20)
+        bound = zstd_decoded_bound(data, stop_above=allowed)
+        if bound > allowed:
+            raise CodecError(f"zstd: frames without a content size that may decode to over {bound} bytes, "
                              f"more than the expected {limit} (corrupt chunk or decompression bomb)")
 
 
@@ -91,9 +92,10 @@ def zstd_decoded_size(data) -> int | None:
     return _zstd_frame_header(data, 0)[0]
 
 
-def zstd_decoded_bound(data) -> int:
+def zstd_decoded_bound(data, stop_above: int | None = None) -> int:
     """An upper bound on what frames without a content size decode to, from their block headers alone:
-    raw and RLE blocks state their decoded size, a compressed block gives at most 128 KiB (or the window)."""
+    raw and RLE blocks state their decoded size, a compressed block gives at most 128 KiB (or the window).
+    With `stop_above`, the bound so far once it passes that (a bomb's millions of blocks go unread)."""
     total, pos = 0, 0
     while pos < len(data):
         if len(data) >= pos + 8 and struct.unpack_from("<I", data, pos)[0] & 0xFFFFFFF0 == 0x184D2A50:
@@ -109,6 +111,8 @@ def zstd_decoded_bound(data) -> int:
             if kind == 3:
                 raise CodecError("zstd: corrupt block header (reserved block type)")
             total += size if kind < 2 else block_max
+            if stop_above is not None and total > stop_above:
+                return total
             pos += 3 + (1 if kind == 1 else size)
             if header & 1:  # last block of the frame
                 break
