@@ -1,8 +1,12 @@
 """The viewer page in headless Chromium: time to first image (cold and warm HTTP cache), frames per
 second while panning over cached tiles of a 2048² view, and time to refine after a zoom — on the bundled
-sample and on a 4 GiB-equivalent sparse OME-Zarr 0.4 pyramid (Zarr v2, mostly unwritten chunks).
+sample and on a 4 GiB-equivalent sparse OME-Zarr 0.4 pyramid (Zarr v2, mostly unwritten chunks); and
+scrubbing: 50 presses of "next plane" in 2.7 s over a 64 x 2048² zstd stack (512² chunks), timed from
+the last press to the final plane drawn, with the chunk requests that reached the server.
 
-    .venv/bin/python bench/viewer_bench.py [--out bench/results]
+    .venv/bin/python bench/viewer_bench.py [--out bench/results] [--dist web/dist] [--cases views,scrub]
+
+`--dist` measures another build of the site (say, an earlier commit's) with this same script.
 
 Needs web/dist/ built (./build.sh). The sparse pyramid is written once into bench/data/ (git-ignored).
 """
@@ -30,6 +34,8 @@ DATA = ROOT / "bench" / "data"
 SPARSE = DATA / "sparse-4gib.ome.zarr"
 SPARSE_SHAPE = (32768, 65536)          # uint16: 4 GiB at level 0
 SPARSE_REGION = (14336, 30720, 4096)   # y0, x0, size of the written square at level 0
+STACK = DATA / "scrub-64x2048.zarr"
+STACK_SHAPE, STACK_CHUNKS = (64, 2048, 2048), (1, 512, 512)
 IDLE = "window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
 STAGE = 2048                           # the view: 2048 x 2048 CSS pixels
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -69,6 +75,53 @@ def write_sparse():
         "datasets": datasets}]
     zarr.consolidate_metadata(str(SPARSE))
     stamp.write_text("1")
+
+
+def write_stack():
+    stamp = STACK / ".done"
+    if stamp.exists():
+        return
+    import zarr
+    from zarr.codecs import ZstdCodec
+
+    shutil.rmtree(STACK, ignore_errors=True)
+    a = zarr.create_array(str(STACK), shape=STACK_SHAPE, dtype="<u2", chunks=STACK_CHUNKS,
+                          compressors=[ZstdCodec(level=3)], dimension_names=["z", "y", "x"])
+    yy, xx = np.meshgrid(np.arange(STACK_SHAPE[1]), np.arange(STACK_SHAPE[2]), indexing="ij")
+    for z in range(STACK_SHAPE[0]):
+        a[z] = (pattern(yy * 8.0, xx * 8.0 + z * 50.0)).astype("<u2")
+    stamp.write_text("1")
+
+
+SCRUB_JS = """async ({presses, seconds}) => {
+  const stage = document.getElementById("stage"), app = window.viewer;
+  const start = app.index.slice();
+  for (let i = 0; i < presses; i++) {
+    if (i) await new Promise(r => setTimeout(r, seconds * 1000 / (presses - 1)));
+    stage.dispatchEvent(new KeyboardEvent("keydown", { key: "]", bubbles: true }));
+  }
+  const t0 = performance.now();
+  await new Promise(r => requestAnimationFrame(r));
+  while (!app.idle()) await new Promise(r => setTimeout(r, 2));
+  return { ms: performance.now() - t0, from: start[0], to: app.index[0], aborts: app.loader.aborts ?? null };
+}"""
+
+
+def bench_scrub(browser, srv, query):
+    runs = []
+    for _ in range(3):  # a fresh page each time: no tile of the planes passed is cached yet
+        ctx = browser.new_context(viewport={"width": STAGE + 590, "height": STAGE + 40})
+        page = ctx.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(f"{srv.url}/viewer/{query}")
+        wait_idle(page)
+        srv.counters.reset()
+        r = page.evaluate(SCRUB_JS, {"presses": 50, "seconds": 2.7})
+        chunk_reqs = sum(1 for path, _, status in list(srv.counters.requests)
+                         if "/c/" in path and status != "arrived")
+        runs.append({**r, "chunk_requests": chunk_reqs})
+        ctx.close()
+    return runs
 
 
 def wait_idle(page, timeout=120_000):
@@ -166,28 +219,40 @@ def bench_dataset(browser, srv, query, label, zoom_to, refine_points):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--dist", default=str(DIST), help="the built site to measure (default: web/dist)")
+    ap.add_argument("--cases", default="views,scrub")
     args = ap.parse_args()
-    if not (DIST / "viewer" / "index.html").exists():
-        sys.exit("web/dist/viewer is not built: run ./build.sh")
+    dist, cases = Path(args.dist), args.cases.split(",")
+    if not (dist / "viewer" / "index.html").exists():
+        sys.exit(f"{dist}/viewer is not built: run ./build.sh")
     t = time.perf_counter()
     write_sparse()
-    print(f"sparse pyramid ready in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    if "scrub" in cases:
+        write_stack()
+    print(f"data ready in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     from playwright.sync_api import sync_playwright
 
-    srv = start_server(DIST, DATA, cache="max-age=3600")
+    srv = start_server(dist, DATA, cache="max-age=3600")
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    results = []
+    results, scrub = [], None
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        results.append(bench_dataset(browser, srv, "?source=../sample/cells.ome.zarr", "sample cells.ome.zarr (512², 2 ch)", 4.0,
-                                     [(128, 128), (384, 128), (256, 384)]))
-        results.append(bench_dataset(browser, srv, f"?source=/data/{SPARSE.name}&zoom=0.5&x=32768&y=16384",
-                                     "sparse 4 GiB OME-Zarr 0.4 (32768×65536 u2)", 1.0,
-                                     [(31744, 15360), (33792, 17408), (31744, 17408)]))
+        if "views" in cases:
+            results.append(bench_dataset(browser, srv, "?source=../sample/cells.ome.zarr", "sample cells.ome.zarr (512², 2 ch)", 4.0,
+                                         [(128, 128), (384, 128), (256, 384)]))
+            results.append(bench_dataset(browser, srv, f"?source=/data/{SPARSE.name}&zoom=0.5&x=32768&y=16384",
+                                         "sparse 4 GiB OME-Zarr 0.4 (32768×65536 u2)", 1.0,
+                                         [(31744, 15360), (33792, 17408), (31744, 17408)]))
+        if "scrub" in cases:
+            scrub = bench_scrub(browser, srv, f"?source=/data/{STACK.name}&d.z=0&zoom=1&x=1024&y=1024")
         browser.close()
     srv.httpd.shutdown()
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "viewer_bench.json").write_text(json.dumps(results, indent=1))
+    (Path(args.out) / "viewer_bench.json").write_text(json.dumps({"views": results, "scrub": scrub}, indent=1))
+    if scrub:
+        print(f"scrub 50 planes in 2.7 s ({dist}): " + "; ".join(
+            f"final plane {r['ms']:.0f} ms after the last press, {r['chunk_requests']} chunk requests "
+            f"(plane {r['from']} -> {r['to']})" for r in scrub))
     print("| dataset | cold: runtime / first image | warm: first image | pan fps (draw ms median/p95) | browser ceiling: rAF / one full-view blit | new reads while panning | refine after zoom x2 (new tiles) |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
