@@ -163,7 +163,8 @@ def test_transient_fault_is_retried(srv, dataset, fault, read_name):
 CAUSES = {"500": ("HTTP 500",), "503": ("HTTP 503",), "429": ("HTTP 429",),
           "reset": ("ConnectionResetError", "RemoteDisconnected", "Connection reset", "BrokenPipe"),
           "close": ("RemoteDisconnected",), "truncate": ("IncompleteRead", "truncated"),
-          "reset-body": ("IncompleteRead", "ConnectionResetError", "Connection reset"), "stall": (f"timed out after {TIMEOUT:g} s",)}
+          "reset-body": ("IncompleteRead", "ConnectionResetError", "Connection reset"),
+          "stall": (f"timed out after {TIMEOUT:g} s",)}
 
 
 @pytest.mark.parametrize("read_name", list(READS))

@@ -30,6 +30,7 @@ from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_wit
 
 HTTP_OPTIONS = ("headers", "retries", "timeout", "backoff")  # what a page may set (zl.open(url, options))
 
+
 def _js_object(mapping: dict):
     return to_js(mapping, dict_converter=js.Object.fromEntries)
 
