@@ -6,7 +6,8 @@ Writes a 3-D uint16 array (zstd, 16 chunks of 256x256 per 1024x1024 plane; a see
 noise) into a temporary folder, serves it and web/dist/ on 127.0.0.1 (tests/browser/server.py), opens
 it with zarrlite in one page, then reads whole planes (`z,:,:`, z cycling) and renders them (`window:
 "auto"`, viridis), the renders spread evenly among the reads. Every `--every` reads it records:
-  - the page's JS heap (CDP Runtime.getHeapUsage: used / total);
+  - the JS heap of the page and of the zarrlite worker (CDP Runtime.getHeapUsage, used), and the bytes
+    of ArrayBuffers each holds (`backingStorageSize`: results arrive as transferred buffers);
   - the zarrlite worker's WASM memory (`zl.stats().wasmBytes`: Pyodide's heap, which grows and never
     shrinks, so a leak in Python or numpy shows here);
   - the renderer process's resident memory (VmRSS in /proc of the largest renderer that CDP
@@ -78,6 +79,36 @@ def write_data(root: Path) -> np.ndarray:
     return data
 
 
+class WorkerHeap:
+    """Runtime.getHeapUsage of the page's dedicated workers, through the page's CDP session (workers are
+    attached as targets; messages go through Target.sendMessageToTarget)."""
+
+    def __init__(self, page, cdp):
+        self.page, self.cdp, self.sessions, self.replies, self.next = page, cdp, {}, {}, 1
+        cdp.on("Target.attachedToTarget",
+               lambda e: self.sessions.__setitem__(e["targetInfo"]["url"], e["sessionId"]))
+        cdp.on("Target.receivedMessageFromTarget", self._reply)
+        cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": False})
+
+    def _reply(self, event):
+        msg = json.loads(event["message"])
+        if "id" in msg:
+            self.replies[msg["id"]] = msg.get("result")
+
+    def usage(self, suffix: str) -> dict | None:
+        session = next((sid for url, sid in self.sessions.items() if url.endswith(suffix)), None)
+        if session is None:
+            return None
+        ask, self.next = self.next, self.next + 1
+        self.cdp.send("Target.sendMessageToTarget", {"sessionId": session, "message": json.dumps(
+            {"id": ask, "method": "Runtime.getHeapUsage"})})
+        for _ in range(100):  # events are delivered while Playwright waits
+            if ask in self.replies:
+                return self.replies.pop(ask)
+            self.page.wait_for_timeout(20)
+        return None
+
+
 def renderer_rss(cdp) -> int | None:
     """Resident bytes of the largest renderer process of this browser (None where /proc is not there)."""
     best = None
@@ -121,12 +152,15 @@ def main(argv=None):
             page_cdp = page.context.new_cdp_session(page)
             browser_cdp = browser.new_browser_cdp_session()
             page.evaluate(START_JS, {"url": f"{server.url}/data/soak.zarr", "chunkWorkers": args.chunk_workers})
+            workers = WorkerHeap(page, page_cdp)
 
             def sample(reads, renders, ms_per_read):
                 heap = page_cdp.send("Runtime.getHeapUsage")
+                worker = workers.usage("/worker.js") or {}
                 stats = page.evaluate("() => zl.stats()")
                 rows.append({"reads": reads, "renders": renders, "js_heap_used": heap["usedSize"],
-                             "js_heap_total": heap["totalSize"], "wasm_bytes": stats.get("wasmBytes"),
+                             "js_buffers": heap.get("backingStorageSize"), "worker_heap_used": worker.get("usedSize"),
+                             "worker_buffers": worker.get("backingStorageSize"), "wasm_bytes": stats.get("wasmBytes"),
                              "renderer_rss": renderer_rss(browser_cdp), "ms_per_read": ms_per_read})
 
             sample(0, 0, None)
@@ -148,11 +182,14 @@ def main(argv=None):
 
     mib = lambda v: "-" if v is None else f"{v / 2**20:.1f}"  # noqa: E731
     print(f"soak: {SHAPE} uint16 zstd, chunks {CHUNKS}; plane reads (2 MiB each) and renders (window auto, viridis)")
-    print(f"{'reads':>6} {'renders':>8} {'JS heap MiB':>12} {'(total)':>8} {'WASM MiB':>9} {'renderer RSS MiB':>17} {'ms/read':>8}")
+    print("MiB; page and worker: JS heap used / ArrayBuffers held; WASM: the worker's Pyodide memory")
+    print(f"{'reads':>6} {'renders':>8} {'page heap':>10} {'page bufs':>10} {'worker heap':>12} {'worker bufs':>12} "
+          f"{'WASM':>7} {'renderer RSS':>13} {'ms/read':>8}")
     for r in rows:
         ms = "-" if r["ms_per_read"] is None else f"{r['ms_per_read']:.1f}"
-        print(f"{r['reads']:>6} {r['renders']:>8} {mib(r['js_heap_used']):>12} {mib(r['js_heap_total']):>8} "
-              f"{mib(r['wasm_bytes']):>9} {mib(r['renderer_rss']):>17} {ms:>8}")
+        print(f"{r['reads']:>6} {r['renders']:>8} {mib(r['js_heap_used']):>10} {mib(r['js_buffers']):>10} "
+              f"{mib(r['worker_heap_used']):>12} {mib(r['worker_buffers']):>12} {mib(r['wasm_bytes']):>7} "
+              f"{mib(r['renderer_rss']):>13} {ms:>8}")
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"shape": SHAPE, "chunks": CHUNKS, "codec": "zstd", "chunk_workers": args.chunk_workers,
