@@ -80,12 +80,17 @@ def _assert_restarted(page, settled):
     return restarts
 
 
-def test_a_fatal_pyodide_error_rejects_pending_calls_and_restarts(page, data):
+@pytest.mark.parametrize("hook", ["on_fatal", "without on_fatal"])
+def test_a_fatal_pyodide_error_rejects_pending_calls_and_restarts(page, data, hook):
+    """Pyodide's internal on_fatal hook tells at once; without it (another Pyodide), the uncaught
+    rejection the fatal error leaves does, through Pyodide's public API that throws from then on."""
     _start(page, data, "dead-small.zarr", 0)
     page.evaluate(PENDING_JS, "...")
     page.wait_for_timeout(50)  # the read waits on the slow server
-    _worker(page, "/worker.js").evaluate(
-        "code => { self.pyodide.runPythonAsync(code).catch(() => {}); }", FATAL_PY)
+    worker = _worker(page, "/worker.js")
+    if hook == "without on_fatal":
+        worker.evaluate("() => { delete self.pyodide._api.on_fatal; }")
+    worker.evaluate("code => { self.pyodide.runPythonAsync(code); }", FATAL_PY)
     settled = page.evaluate(SETTLED_JS)
     assert settled != "still pending after 10 s"
     assert "Maximum call stack size exceeded" in settled["message"], settled
@@ -160,7 +165,7 @@ def test_a_chunk_worker_gone_silent_is_replaced_and_its_work_done_here(page, dat
     _crash_a_chunk_worker_during_a_read(page, data, "() => { setTimeout(() => self.close(), 0); }")
 
 
-IDLE = "window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
+IDLE = "() => window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
 
 
 def test_the_viewer_says_the_reader_stopped_and_was_restarted_and_draws_again(page, server):
