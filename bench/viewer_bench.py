@@ -36,7 +36,7 @@ SPARSE_SHAPE = (32768, 65536)          # uint16: 4 GiB at level 0
 SPARSE_REGION = (14336, 30720, 4096)   # y0, x0, size of the written square at level 0
 STACK = DATA / "scrub-64x2048.zarr"
 STACK_SHAPE, STACK_CHUNKS = (64, 2048, 2048), (1, 512, 512)
-IDLE = "window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
+IDLE = "() => window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
 STAGE = 2048                           # the view: 2048 x 2048 CSS pixels
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -54,7 +54,7 @@ def test_an_expression_from_a_link_is_shown_but_runs_only_on_apply(page, server,
     check_pixels(page, render_plane(plane, window=(0, 999)), seed=20)     # the values themselves
     assert "expr=np.log1p(x)" in page.url                               # still in the link, still pending
     page.locator("#expr-form button[type=submit]").click()
-    page.wait_for_function("document.getElementById('expr-status').textContent.startsWith('x: level')")
+    page.wait_for_function("() => document.getElementById('expr-status').textContent.startsWith('x: level')")
     settle(page)
     assert page.evaluate("window.viewerCalls.evaluate") >= 1
     page.fill("#win-lo", "2")
@@ -110,7 +110,7 @@ def test_a_5_mb_attribute_keeps_the_page_responsive(page, server):
     assert longest < 1_000, f"the main thread was blocked {longest:.0f} ms"
     page.evaluate("window.longTasks.reset()")
     page.locator("#meta .attrs .more").click()                          # expands in place, bounded
-    page.wait_for_function(f"document.querySelector('#meta .attrs pre').textContent.length > {len(shown) + 10_000}")
+    page.wait_for_function(f"() => document.querySelector('#meta .attrs pre').textContent.length > {len(shown) + 10_000}")
     page.wait_for_timeout(300)
     expanded = page.locator("#meta .attrs pre").inner_text()
     assert pretty.startswith(expanded.rstrip("…").rstrip()) and len(expanded) < len(pretty)
@@ -154,7 +154,7 @@ def test_a_folder_with_malformed_members_opens_the_rest(page, server, tmp_path):
     open_viewer(page, server, "")
     page.wait_for_selector("#empty:not([hidden])")
     page.set_input_files("#folder", str(tmp_path / "bad-members.zarr"))
-    page.wait_for_function("Number(document.body.dataset.opened || 0) >= 1")
+    page.wait_for_function("() => Number(document.body.dataset.opened || 0) >= 1")
     settle(page)
     assert page.evaluate("window.viewer.image.path") == "good"          # the member that opens is shown
     assert page.locator("#error").is_hidden()
@@ -167,10 +167,127 @@ def test_a_folder_with_malformed_members_opens_the_rest(page, server, tmp_path):
 def test_a_url_with_malformed_consolidated_members_opens_the_rest(page, server):
     bad_member_group(server.data / "trust-bad-members-v2.zarr", 2, consolidated=True)
     open_viewer(page, server, "?source=/data/trust-bad-members-v2.zarr")
-    page.wait_for_function("Number(document.body.dataset.opened || 0) >= 1")
+    page.wait_for_function("() => Number(document.body.dataset.opened || 0) >= 1")
     page.wait_for_selector("#tree button.node[data-path='good']")
     check_bad_members_marked(page)
     page.locator("#tree button.node[data-path='good']").click()
     settle(page)
     assert page.evaluate("window.viewer.image.path") == "good"
     assert not page.errors, page.errors
+
+
+# Every Content-Security-Policy violation the page reports (window.cspViolations).
+WATCH_CSP = """(() => {
+  window.cspViolations = [];
+  document.addEventListener("securitypolicyviolation", e => window.cspViolations.push(
+    { directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample }));
+})()"""
+
+INJECT = """async src => {
+  const seen = window.cspViolations.length;
+  const s = document.createElement("script");
+  if (src) s.src = src; else s.textContent = "window.injected = 1";
+  document.body.append(s);
+  await new Promise(r => setTimeout(r, 300));
+  let evaluated = "no";
+  try { evaluated = String(eval("'eval ran'")); } catch (e) { evaluated = e.name; }
+  return { injected: window.injected ?? null, evaluated, violations: window.cspViolations.slice(seen) };
+}"""
+
+
+def test_the_viewer_runs_only_the_sites_own_scripts(page, server, nocors_server):
+    page.add_init_script(WATCH_CSP)
+    open_viewer(page, server)
+    settle(page)                                     # Pyodide, the codecs and the sample work under it
+    policy = page.evaluate("document.querySelector(\"meta[http-equiv='Content-Security-Policy']\")?.content ?? ''")
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+    assert directives["script-src"] == ["'self'", "'wasm-unsafe-eval'"], policy
+    assert directives["object-src"] == ["'none'"] and directives["base-uri"] == ["'none'"], policy
+    assert page.evaluate("window.cspViolations") == []          # nothing the page itself needs is refused
+    inline = page.evaluate(INJECT, None)
+    assert inline["injected"] is None and inline["evaluated"] == "EvalError", inline
+    assert inline["violations"][:1] == [{"directive": "script-src-elem", "blocked": "inline", "sample": ""}], inline
+    # a script from another origin (another port of this machine) is refused before it is fetched
+    nocors_server.counters.reset()
+    other = page.evaluate(INJECT, f"{nocors_server.url}/viewer/app.js")
+    assert other["violations"][0]["directive"] == "script-src-elem" and other["violations"][0]["blocked"].startswith(nocors_server.url)
+    assert nocors_server.counters.requests == []
+    assert not page.errors, page.errors
+
+
+HOSTILE = {n: f"<img src=x onerror=window.pwned={n}>" for n in range(1, 12)}
+
+
+def hostile_source(server):
+    """/data/trust-hostile.zarr (consolidated): an OME-Zarr 0.5 image "cells" whose name, axis names, unit
+    and channel labels and colours are markup; an array named with markup whose attributes hold markup
+    and javascript: URLs; a member whose (consolidated) metadata is broken with markup in it."""
+    root = server.data / "trust-hostile.zarr"
+    if root.exists():
+        return root
+    g = zarr.open_group(str(root), mode="w", zarr_format=3)
+    cells = g.create_group("cells")
+    a = cells.create_array("0", shape=(2, 3, 16, 16), dtype="|u1", chunks=(1, 1, 16, 16))
+    a[...] = 9
+    window = {"start": 0, "end": 255, "min": 0, "max": 255}
+    cells.attrs["ome"] = {"version": "0.5", "multiscales": [{
+        "name": HOSTILE[1],
+        "axes": [{"name": "c", "type": "channel"}, {"name": HOSTILE[2], "type": "space"},
+                 {"name": "y", "type": "space", "unit": HOSTILE[5]}, {"name": "x", "type": "space", "unit": "micrometer"}],
+        "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 1, 1, 1]}]}]}],
+        "omero": {"channels": [{"label": HOSTILE[3], "color": "FF0000", "window": window, "active": True},
+                               {"label": "javascript:window.pwned=4", "color": f'"><{HOSTILE[10]}', "window": window,
+                                "active": True}]}}
+    named = g.create_array(HOSTILE[6], shape=(16, 16), dtype="|u1", chunks=(16, 16))
+    named[...] = 3
+    named.attrs["link"] = "javascript:window.pwned=7"
+    named.attrs["html"] = f"<script>window.pwned=8</script><a href='javascript:window.pwned=9'>click</a>{HOSTILE[9]}"
+    g.create_array("bad", shape=(4, 4), dtype="|u1", chunks=(4, 4))
+    zarr.consolidate_metadata(str(root))
+    meta = json.loads((root / "zarr.json").read_text())
+    meta["consolidated_metadata"]["metadata"]["bad"]["shape"] = HOSTILE[11]
+    (root / "zarr.json").write_text(json.dumps(meta))
+    return root
+
+
+NO_MARKUP_RAN = """() => ({
+  pwned: window.pwned ?? null,
+  images: document.querySelectorAll("img, svg, script:not([src])").length,
+  jsLinks: [...document.querySelectorAll("[href], [src], [action]")].filter(e =>
+    /^\\s*javascript:/i.test(e.getAttribute("href") ?? e.getAttribute("src") ?? e.getAttribute("action") ?? "")).length,
+})"""
+
+
+def assert_no_markup_ran(page):
+    assert page.evaluate(NO_MARKUP_RAN) == {"pwned": None, "images": 0, "jsLinks": 0}
+
+
+def test_markup_in_names_attributes_and_ome_fields_is_text(page, server):
+    hostile_source(server)
+    open_viewer(page, server, "?source=/data/trust-hostile.zarr&path=cells")
+    settle(page)
+    tree = page.locator("#tree").inner_text()
+    assert HOSTILE[6] in tree and HOSTILE[11] in page.locator("#tree button.node[data-path='bad']").inner_text()
+    assert page.locator("#channels .ch .lbl").all_inner_texts() == [HOSTILE[3], "javascript:window.pwned=4"]
+    assert page.locator("#dims .dimrow .n").all_inner_texts() == [HOSTILE[2]]
+    assert HOSTILE[1] in page.locator("#meta").inner_text()
+    assert_no_markup_ran(page)
+    page.locator("#tree button.node").filter(has_text=HOSTILE[6]).click()
+    page.wait_for_selector("#meta .attrs pre")
+    shown = page.locator("#meta .attrs pre").inner_text()
+    assert "javascript:window.pwned=7" in shown and "<script>window.pwned=8</script>" in shown and HOSTILE[9] in shown
+    assert page.locator("#meta a").count() == 0
+    assert_no_markup_ran(page)
+    page.locator("#tree button.node[data-path='bad']").click()
+    page.wait_for_selector("#error:not([hidden])")
+    assert HOSTILE[11] in page.locator("#error-message").inner_text()
+    assert_no_markup_ran(page)
+    assert not page.errors, page.errors
+
+
+def test_a_javascript_source_in_a_link_is_not_followed(page, server):
+    open_viewer(page, server, "?source=javascript:window.pwned=1")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.url.startswith(f"{server.url}/viewer/")
+    assert page.locator("#url").input_value() == "javascript:window.pwned=1"
+    assert_no_markup_ran(page)

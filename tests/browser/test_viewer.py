@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "web" / "dist" / "sample"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CELLS = SAMPLE / "cells.ome.zarr"
-IDLE = "window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
+# Predicates are functions, not expressions: under the page's Content-Security-Policy (no eval)
+# Playwright cannot poll an expression.
+IDLE = "() => window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
 
 
 @pytest.fixture(scope="session")
@@ -156,7 +158,7 @@ def test_slider_contrast_colormap_and_channel_toggle(page, server, cells):
     page.locator("#invert").check()
     settle(page)
     check_pixels(page, render_plane(cells["data"][0, 6], window=(100, 900), colormap="viridis", invert=True), seed=2)
-    page.wait_for_function("location.search.includes('invert=1')")      # the URL follows the view
+    page.wait_for_function("() => location.search.includes('invert=1')")      # the URL follows the view
     url = page.url
     assert "d.z=6" in url and "viridis" in url and "100:900" in url and "invert=1" in url, url
     # the URL restores the view
@@ -173,7 +175,7 @@ def test_open_picked_folder_n5_pyramid(page, server):
     page.wait_for_selector("#empty:not([hidden])")
     shot(page, "empty")
     page.set_input_files("#folder", str(SAMPLE / "retina.n5"))
-    page.wait_for_function("Number(document.body.dataset.opened || 0) >= 1")
+    page.wait_for_function("() => Number(document.body.dataset.opened || 0) >= 1")
     settle(page)
     assert "N5 pyramid" in page.locator("#tree").inner_text()
     import tensorstore as ts  # zarr-python 3 has no N5: tensorstore is the independent reader
@@ -200,7 +202,7 @@ def test_open_zip_and_chunk_map(page, server, cells, tmp_path):
                 z.write(f, f"cells.ome.zarr/{f.relative_to(CELLS).as_posix()}")
     open_viewer(page, server, "")
     page.set_input_files("#zip", str(zip_path))
-    page.wait_for_function("Number(document.body.dataset.opened || 0) >= 1")
+    page.wait_for_function("() => Number(document.body.dataset.opened || 0) >= 1")
     settle(page)
     zoom_in(page, 1)
     want = composite(cells["data"][:, 4], [{"index": i, "color": cells["colors"][i], "window": cells["windows"][i]}
@@ -226,7 +228,7 @@ def test_expression_is_applied_before_display(page, server, cells):
     page.locator('#channels .ch[data-channel="1"] input[type=checkbox]').uncheck()
     page.fill("#expr", "np.log1p(x)")
     page.press("#expr", "Enter")
-    page.wait_for_function("document.getElementById('expr-status').textContent.startsWith('x: level')")
+    page.wait_for_function("() => document.getElementById('expr-status').textContent.startsWith('x: level')")
     settle(page)
     page.locator('#channels .ch[data-channel="0"] .lbl').click()      # contrast of this channel
     page.fill("#win-lo", "2")
@@ -239,7 +241,7 @@ def test_expression_is_applied_before_display(page, server, cells):
     # a bad expression says what is wrong, next to the box
     page.fill("#expr", "x[0]")
     page.press("#expr", "Enter")
-    page.wait_for_function("document.getElementById('expr-status').classList.contains('err')")
+    page.wait_for_function("() => document.getElementById('expr-status').classList.contains('err')")
     assert "2-D plane is needed" in page.locator("#expr-status").inner_text()
     assert not page.errors, page.errors
 
@@ -305,7 +307,7 @@ def test_dropped_zip_opens(page, server, cells):
       stage.dispatchEvent(new DragEvent("dragenter", { dataTransfer: dt, bubbles: true }));
       stage.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true }));
     }""", f"{server.url}/data/dropped-cells.zip")
-    page.wait_for_function("Number(document.body.dataset.opened || 0) >= 1")
+    page.wait_for_function("() => Number(document.body.dataset.opened || 0) >= 1")
     settle(page)
     assert page.locator("#error").is_hidden()
     assert page.locator("#drop-hint").is_hidden()
