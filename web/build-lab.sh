@@ -12,6 +12,7 @@
 #     pypi/                          piplite index: comm, and the pure zarrlite wheel (for `%pip install`)
 #     zarrlite/pyodide-lock.json     the kernel's lock: web/dist/pyodide's lock + the kernel's packages
 #     zarrlite/wheels/               those packages (ipython, jedi, ssl, sqlite3, ... from Pyodide 0.27.7)
+#   Every page gets a Content-Security-Policy (web/lab/secure_pages.py): scripts from the site only.
 #
 # Pins: jupyterlite-pyodide-kernel 0.6.1 is the last release made for Pyodide 0.27 (it defaults to
 # 0.27.6, same Python 3.12 and ABI as 0.27.7; 0.7+ moved to Pyodide 0.28 / Python 3.13), and it needs
@@ -188,5 +189,6 @@ mkdir -p "$CACHE/lab-wheels/kernel"
 cp "$OUT"/extensions/@jupyterlite/pyodide-kernel-extension/static/pypi/*.whl "$CACHE"/lab-wheels/pypi/comm-*.whl \
    "$CACHE/lab-wheels/kernel/"
 lab_lock
+"$PYTHON" web/lab/secure_pages.py "$OUT" >&2
 stamp lab "$h"
 log "web/dist/lab ready ($(du -sh "$OUT" | cut -f1)): open lab/index.html on the served web/dist/"

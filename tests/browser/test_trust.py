@@ -291,3 +291,32 @@ def test_a_javascript_source_in_a_link_is_not_followed(page, server):
     assert page.url.startswith(f"{server.url}/viewer/")
     assert page.locator("#url").input_value() == "javascript:window.pwned=1"
     assert_no_markup_ran(page)
+
+
+def test_the_lab_pages_run_only_the_sites_own_scripts(page, server):
+    """JupyterLite (web/dist/lab/): every page has the policy and no inline script; the lab starts under it
+    (the notebook runs under it in test_jupyterlite.py). JupyterLab compiles its settings validators
+    with `new Function`, so the lab allows eval; inline and other-origin scripts stay refused."""
+    import re
+    from pathlib import Path
+
+    lab = Path(__file__).resolve().parents[2] / "web" / "dist" / "lab"
+    pages = sorted(lab.rglob("*.html"))
+    assert len(pages) >= 3
+    for path in pages:
+        html = path.read_text()
+        assert "http-equiv=\"Content-Security-Policy\"" in html, path
+        for attrs, body in re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S):
+            assert "src=" in attrs or "application/json" in attrs or not body.strip(), (path, attrs, body[:80])
+    page.add_init_script(WATCH_CSP)
+    page.set_default_timeout(90_000)
+    page.goto(f"{server.url}/lab/lab/index.html")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget !== undefined")
+    policy = page.evaluate("document.querySelector(\"meta[http-equiv='Content-Security-Policy']\")?.content ?? ''")
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+    assert directives["script-src"] == ["'self'", "'wasm-unsafe-eval'", "'unsafe-eval'"], policy
+    assert directives["object-src"] == ["'none'"], policy
+    assert page.evaluate("window.cspViolations") == []
+    inline = page.evaluate(INJECT, None)
+    assert inline["injected"] is None and inline["violations"][:1] == [
+        {"directive": "script-src-elem", "blocked": "inline", "sample": ""}], inline
