@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -32,6 +31,7 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": chromium, "args": CHROMIUM_FLAGS}
 
 
+from pages import loopback_only, zarrlite_page  # noqa: E402  (tests/browser/pages.py)
 from server import start_server  # noqa: E402  (tests/browser/server.py)
 
 
@@ -68,14 +68,7 @@ def outside_requests():
 
 @pytest.fixture
 def context(context, outside_requests):
-    def guard(route):
-        url = route.request.url
-        if re.match(r"^(https?|wss?)://127\.0\.0\.1[:/]", url) or url.startswith(("data:", "blob:")):
-            return route.continue_()
-        outside_requests.append(url)
-        return route.abort()
-
-    context.route("**/*", guard)
+    context.route("**/*", loopback_only(outside_requests))
     yield context
     assert not outside_requests, f"requests left the machine: {outside_requests}"
 
@@ -83,23 +76,7 @@ def context(context, outside_requests):
 @pytest.fixture(scope="session")
 def shared_page(browser, server, outside_requests):
     """One page with zarrlite started, shared by the read tests (start-up costs ~3 s)."""
-    ctx = browser.new_context()
-
-    def guard(route):
-        url = route.request.url
-        if re.match(r"^https?://127\.0\.0\.1[:/]", url) or url.startswith(("data:", "blob:")):
-            return route.continue_()
-        outside_requests.append(url)
-        return route.abort()
-
-    ctx.route("**/*", guard)
-    page = ctx.new_page()
-    page.set_default_timeout(60_000)
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server.url + "/index.html")
-    page.wait_for_selector("body[data-ready='1']", timeout=90_000)
-    page.errors = errors
+    ctx, page = zarrlite_page(browser, server, outside_requests)
     yield page
     ctx.close()
     assert not outside_requests, f"requests left the machine: {outside_requests}"

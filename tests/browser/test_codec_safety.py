@@ -4,12 +4,12 @@ written by zarr-python 3 and tensorstore) catch a flipped byte, and crc32c is fa
 
 from __future__ import annotations
 
-import re
 import struct
 
 import numpy as np
 import pytest
 from cases import SUMMARY_JS, expected
+from pages import zarrlite_page
 from writers import make_data, ts_zarr3, zarr_python
 
 ZSTD_MAGIC = struct.pack("<I", 0xFD2FB528)
@@ -43,20 +43,7 @@ STATS_JS = "async n => window.safety[n].stats()"
 @pytest.fixture(scope="module")
 def safety_page(browser, server, outside_requests):
     """A page of its own: a test that fails (today's decompression bomb) must not spoil the shared one."""
-    ctx = browser.new_context()
-
-    def guard(route):
-        url = route.request.url
-        if re.match(r"^https?://127\.0\.0\.1[:/]", url) or url.startswith(("data:", "blob:")):
-            return route.continue_()
-        outside_requests.append(url)
-        return route.abort()
-
-    ctx.route("**/*", guard)
-    pg = ctx.new_page()
-    pg.set_default_timeout(90_000)
-    pg.goto(server.url + "/index.html")
-    pg.wait_for_selector("body[data-ready='1']", timeout=90_000)
+    ctx, pg = zarrlite_page(browser, server, outside_requests, timeout=90_000)
     yield pg
     ctx.close()
     assert not outside_requests, f"requests left the machine: {outside_requests}"
