@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from faultserver import FaultServer
+from pages import pyodide_page
 from writers import make_data, zarr_python
 
 import zarrlite
@@ -238,14 +239,7 @@ def test_403_chunks_are_counted_in_stats(fault_page, fault_server, runtime):
 
 # ------------------------------------------- Pyodide without zarrlite's worker (a notebook kernel)
 
-KERNEL_PAGE = """<!doctype html><meta charset="utf-8"><title>kernel</title>
-<script type="module">
-import { loadPyodide } from "/pyodide/pyodide.mjs";
-window.pyodideReady = (async () => {
-  const indexURL = new URL("/pyodide/", location.href).href;
-  const pyodide = await loadPyodide({ indexURL, lockFileURL: indexURL + "pyodide-lock.json", checkAPIVersion: false });
-  await pyodide.loadPackage(["zarrlite"], { messageCallback: () => {} });
-  await pyodide.runPythonAsync(`
+KERNEL_PY = """
 import json, time, zarrlite
 from zarrlite.stores.browser import FetchStore
 
@@ -259,23 +253,13 @@ async def read(url, options):
         out = {"name": type(e).__name__, "message": str(e)}
     out["seconds"] = time.perf_counter() - t0
     return json.dumps(out)
-`);
-  return pyodide;
-})();
-</script>"""
+"""
 
 
 @pytest.fixture(scope="module")
 def kernel_page(browser, server, outside_requests):
     """Pyodide on a page's main thread, as in a notebook: FetchStore fetches through `fetch_here`."""
-    (server.data / "kernel.html").write_text(KERNEL_PAGE)
-    ctx = browser.new_context()
-    ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-        ("http://127.0.0.1", "blob:", "data:")) else (outside_requests.append(route.request.url), route.abort()))
-    page = ctx.new_page()
-    page.set_default_timeout(90_000)
-    page.goto(f"{server.url}/data/kernel.html")
-    page.evaluate("window.pyodideReady.then(() => true)")
+    ctx, page = pyodide_page(browser, server, outside_requests, KERNEL_PY)
     yield page
     ctx.close()
 

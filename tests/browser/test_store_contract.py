@@ -17,23 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from faultserver import FaultServer
+from pages import pyodide_page
 from writers import make_data
 
-import zarr
 
 TESTS = Path(__file__).resolve().parents[1]
 CONTRACT = (TESTS / "store_contract.py").read_text()
 
-PAGE = """<!doctype html><meta charset="utf-8"><title>store contract</title>
-<script type="module">
-import { loadPyodide } from "/pyodide/pyodide.mjs";
-window.pyodideReady = (async () => {
-  const indexURL = new URL("/pyodide/", location.href).href;
-  const pyodide = await loadPyodide({ indexURL, lockFileURL: indexURL + "pyodide-lock.json", checkAPIVersion: false });
-  await pyodide.loadPackage(["zarrlite"], { messageCallback: () => {} });
-  return pyodide;
-})();
-</script>"""
 
 # Builds the JS objects a store needs and leaves them on `window.contract`
 PREPARE_JS = """async ({content, zips}) => {
@@ -120,7 +110,6 @@ def contract_data(server):
              "zip-deflated": _zip(base / "deflated.zip", contract.CONTENT, zipfile.ZIP_DEFLATED),
              "zip-of-folder": _zip(base / "folder.zip", contract.CONTENT, zipfile.ZIP_DEFLATED, "data.zarr")}
     _zip(base / "stored.zip", contract.CONTENT, zipfile.ZIP_STORED)
-    (server.data / "contract.html").write_text(PAGE)
     zips = {"zip-stored": "stored.zip", "zip-deflated": "deflated.zip", "zip-of-folder": "folder.zip"}
     return contract.CONTENT, {k: f"{server.url}/data/contract/{v}" for k, v in zips.items()}, sizes
 
@@ -128,13 +117,7 @@ def contract_data(server):
 @pytest.fixture(scope="module")
 def contract_page(browser, server, contract_data, outside_requests):
     content, zips, _ = contract_data
-    ctx = browser.new_context()
-    ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-        ("http://127.0.0.1", "blob:", "data:")) else (outside_requests.append(route.request.url), route.abort()))
-    page = ctx.new_page()
-    page.set_default_timeout(90_000)
-    page.goto(f"{server.url}/data/contract.html")
-    page.evaluate("window.pyodideReady.then(() => true)")
+    ctx, page = pyodide_page(browser, server, outside_requests)
     page.evaluate(PREPARE_JS, {"content": {k: v.hex() for k, v in content.items()}, "zips": zips})
     yield page
     ctx.close()
