@@ -492,20 +492,26 @@ def test_scrubbing_planes_cancels_the_reads_of_planes_passed(page, server):
     prefix = "/slow/data/scrub.zarr/c/"
     chunk_requests = lambda: sum(1 for p, _, status in list(server.counters.requests)  # noqa: E731
                                  if p.startswith(prefix) and status == "arrived")
-    before = chunk_requests()
+    fetch_calls = "async () => { const f = (await window.viewer.zl.stats()).fetch; return f.inline + f.workers; }"
+    before, calls_before = chunk_requests(), page.evaluate(fetch_calls)
     steps = 39 - z0
     assert page.evaluate(SCRUB, {"steps": steps, "ms": 50}) == 39
     page.wait_for_function(IDLE, timeout=60_000)
-    page.wait_for_timeout(100)
+    page.wait_for_timeout(600)                        # longer than a slow answer: what was sent has arrived
     page.wait_for_function(IDLE, timeout=60_000)
     fetched = chunk_requests() - before
+    calls = page.evaluate(fetch_calls) - calls_before
     per_plane = 16                                    # 4 x 4 chunks of 128² on screen
     stats = page.evaluate("({aborts: window.viewer.loader.aborts, loads: window.viewer.loader.loads, failures: window.viewer.failures,"
                           " errors: window.viewer.tileErrors.size})")
-    print(f"scrubbing {steps} planes: {fetched} chunk requests (the last plane needs {per_plane}), {stats}")
+    print(f"scrubbing {steps} planes: {fetched} chunk requests reached the server of {calls} fetches begun "
+          f"(the last plane needs {per_plane}), {stats}")
     assert stats["aborts"] > 0 and stats["failures"] == 0 and stats["errors"] == 0, stats
     assert page.locator("#error").is_hidden()
-    assert fetched <= 3 * per_plane, f"{fetched} chunk requests for {steps} planes passed"
+    # A fetch begun is sent unless aborted first (without cancellation all of them reach the server;
+    # with it 12-46% did here). How many reach it in all depends on how busy the machine is, so that is
+    # not the measure.
+    assert calls >= 2 * per_plane and fetched <= 0.75 * calls, f"{fetched} of {calls} fetches reached the server"
     zoom_in(page, 1)
     check_pixels(page, render_plane(data[39], window=(0, 999)), seed=14)
     assert not page.errors, page.errors
