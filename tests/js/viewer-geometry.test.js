@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   chooseLevel, chunkParts, dataOffset, exprLevel, factors, levelIndex, nearestFirst, niceLength, pixelTile,
-  planeKey, planeSize, tileAt, tileSelection, tileShape, tileSize, tilesIn, visibleTiles,
+  planeKey, planeSize, steppedDim, tileAt, tileSelection, tileShape, tileSize, tilesIn, visibleTiles,
 } from "../../web/viewer/geometry.js";
 
 /** A (c, z, y, x) pyramid of 3 levels, z not downsampled, as image.js builds it. */
@@ -148,4 +148,12 @@ test("scale bars are 1, 2 or 5 times a power of ten", () => {
   assert.equal(niceLength(7.3), 5);
   assert.equal(niceLength(0.012), 0.01);
   assert.equal(niceLength(1), 1);
+});
+
+test("the plane keys step the first dimension that is not displayed, not channels, and not of size 1", () => {
+  const img = (shape, yDim, xDim, cDim) => ({ axes: shape.map(() => ({})), yDim, xDim, cDim, levels: [{ shape }] });
+  assert.equal(steppedDim(img([2, 1, 30, 64, 64], 3, 4, 0)), 2);   // c, t of 1, z: z
+  assert.equal(steppedDim(img([3, 64, 64], 1, 2, 0)), -1);         // channels only
+  assert.equal(steppedDim(img([64, 64], 0, 1, -1)), -1);           // a plane
+  assert.equal(steppedDim(img([64, 5, 64], 0, 2, -1)), 1);         // rows z, columns x: y steps
 });

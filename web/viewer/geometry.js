@@ -187,3 +187,12 @@ export function niceLength(target) {
   const p = Math.pow(10, Math.floor(Math.log10(target)));
   return [1, 2, 5, 10].map(k => k * p).filter(v => v <= target).pop() ?? p;
 }
+
+/**
+ * The dimension that "next / previous plane" keys step: the first one that is neither displayed nor the
+ * channel dimension and has more than one index; -1 when there is none.
+ * @param {import("./image.js").ImageModel} img
+ */
+export function steppedDim(img) {
+  return img.axes.findIndex((_, d) => d !== img.yDim && d !== img.xDim && d !== img.cDim && img.levels[0].shape[d] > 1);
+}

@@ -67,3 +67,16 @@ export function updateReadout(app, scene) {
   setText($("readout"), text);
   app.readout = { x, y, values };
 }
+
+/**
+ * Keep `app.pointer` (CSS pixels in the stage) and the readout under it up to date.
+ * @param {HTMLElement} stage @param {import("./app.js").App} app @param {import("./scene.js").Scene} scene
+ */
+export function bindReadout(stage, app, scene) {
+  stage.addEventListener("pointermove", e => {
+    const r = stage.getBoundingClientRect();
+    app.pointer = { x: e.clientX - r.left, y: e.clientY - r.top };
+    updateReadout(app, scene);
+  });
+  stage.addEventListener("pointerleave", () => { app.pointer = null; updateReadout(app, scene); });
+}

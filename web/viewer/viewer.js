@@ -12,9 +12,9 @@ import { setColormaps } from "./colors.js";
 import { ChunkMapLayer } from "./chunkmap.js";
 import { Contrast } from "./contrast.js";
 import { buildChannels as channelsPanel, buildDims as dimsPanel, setIndex as clampIndex } from "./controls.js";
-import { explain } from "./errors.js";
-import { planeSize } from "./geometry.js";
-import { setText, updateOverlays, updateReadout } from "./overlays.js";
+import { planeSize, steppedDim } from "./geometry.js";
+import { bindReadout, setText, updateOverlays } from "./overlays.js";
+import { hideError, showError as showErrorPanel, showNote as showStageNote } from "./notices.js";
 import { Screen } from "./paint.js";
 import { defaultNode, esc, findNode, groupPaths, markSelected, parentPath, renderMeta, renderTree } from "./panels.js";
 import { Scene } from "./scene.js";
@@ -268,16 +268,7 @@ function showPanels(on) {
   for (const id of ["dims-box", "channels-box", "contrast-box", "expr-box", "chunks-box", "view-box"]) $(id).hidden = !on;
 }
 
-function showNote(text) {
-  let note = stage.querySelector(".card.note");
-  if (!note) {
-    note = document.createElement("div");
-    note.className = "card note";
-    stage.append(note);
-  }
-  note.hidden = !text;
-  if (text) note.innerHTML = `<p>${esc(text)}</p>`;
-}
+const showNote = text => showStageNote(stage, text);
 
 function buildDims() { dimsPanel(app, hooks); }
 function buildChannels() { channelsPanel(app, hooks); }
@@ -344,19 +335,7 @@ function onTileLoaded(e) {
 }
 
 // -- errors ------------------------------------------------------------------------------------------
-function showError(err, context = {}) {
-  console.warn("zarrlite viewer:", err);
-  const e = explain(err, context);
-  $("error").hidden = false;
-  $("error").dataset.kind = e.kind;
-  $("error-title").textContent = context.tile ? `${e.title} (${app.failures} failed so far)` : e.title;
-  $("error-message").textContent = e.message;
-  $("error-advice").innerHTML = e.advice.map(a => `<li>${a}</li>`).join("");
-  $("startup").hidden = true;
-  /** @type {any} */ (window).lastError = { name: err?.name, message: err?.message, kind: e.kind };
-}
-
-function hideError() { $("error").hidden = true; }
+const showError = (err, context = {}) => showErrorPanel(err, context, app.failures);
 
 function setStatus(text) { setText($("status"), text); }
 
@@ -392,20 +371,11 @@ function bindUI() {
   });
   bindLocalOpeners(openSource, err => showError(err));
   $("error-close").addEventListener("click", hideError);
-  // pointer readout
-  stage.addEventListener("pointermove", e => {
-    const r = stage.getBoundingClientRect();
-    app.pointer = { x: e.clientX - r.left, y: e.clientY - r.top };
-    updateReadout(app, scene);
-  });
-  stage.addEventListener("pointerleave", () => { app.pointer = null; updateReadout(app, scene); });
+  bindReadout(stage, app, scene);
   stage.addEventListener("keydown", e => {
-    if (e.key === "[" || e.key === "]" || e.key === "PageUp" || e.key === "PageDown") {
-      const img = app.image;
-      if (!img) return;
-      const d = img.axes.findIndex((a, i) => i !== img.yDim && i !== img.xDim && i !== img.cDim && img.levels[0].shape[i] > 1);
-      if (d >= 0) { e.preventDefault(); setIndex(d, app.index[d] + (e.key === "]" || e.key === "PageDown" ? 1 : -1)); }
-    }
+    const step = { "]": 1, PageDown: 1, "[": -1, PageUp: -1 }[e.key];
+    const d = step && app.image ? steppedDim(app.image) : -1;
+    if (d >= 0) { e.preventDefault(); setIndex(d, app.index[d] + step); }
   });
   // contrast (the rest is bound by Contrast)
   $("invert").addEventListener("change", e => { app.invert = /** @type {HTMLInputElement} */ (e.target).checked; requestDraw(); scheduleState(); });
@@ -418,11 +388,7 @@ function bindUI() {
     if (!app.chunkMap) chunkLayer.reset();
     requestDraw(); scheduleState();
   });
-  // view buttons
-  $("zoom-in").addEventListener("click", () => viewport.zoomAt(1.5));
-  $("zoom-out").addEventListener("click", () => viewport.zoomAt(1 / 1.5));
-  $("fit").addEventListener("click", () => viewport.fit());
-  $("one").addEventListener("click", () => viewport.zoomAt(1 / viewport.zoom));
+  viewport.bindButtons({ zoomIn: $("zoom-in"), zoomOut: $("zoom-out"), fit: $("fit"), one: $("one") });
 }
 
 boot();

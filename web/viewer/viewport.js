@@ -102,4 +102,15 @@ export class Viewport {
       if (f && !e.altKey && !e.metaKey && !e.ctrlKey) { e.preventDefault(); f(); }
     });
   }
+
+  /**
+   * The zoom buttons: in, out, fit the image, one image pixel per screen pixel.
+   * @param {{zoomIn: HTMLElement, zoomOut: HTMLElement, fit: HTMLElement, one: HTMLElement}} buttons
+   */
+  bindButtons({ zoomIn, zoomOut, fit, one }) {
+    zoomIn.addEventListener("click", () => this.zoomAt(1.5));
+    zoomOut.addEventListener("click", () => this.zoomAt(1 / 1.5));
+    fit.addEventListener("click", () => this.fit());
+    one.addEventListener("click", () => this.zoomAt(1 / this.zoom));
+  }
 }
