@@ -237,6 +237,24 @@ def test_403_chunks_are_counted_in_stats(fault_page, fault_server, runtime):
     assert stats["count"] == 3 and sorted(stats["keys"]) == ["1.0", "1.1", "1.2"], stats  # below the opened URL
 
 
+def test_the_viewer_says_how_many_chunks_were_refused(page, server, fault_server):
+    """403 chunks are drawn as empty (as in CPython) and the page says how many the server refused."""
+    srv, _ = fault_server
+    srv.clear()
+    srv.inject("403", match="v2/1.")  # the second row of chunks: 1.0, 1.1, 1.2
+    try:
+        page.set_default_timeout(90_000)
+        page.goto(f"{server.url}/viewer/?source={srv.url}/v2")
+        page.wait_for_selector("body[data-shown='1']")
+        page.wait_for_selector("#forbidden:not([hidden])")
+        text, title = page.locator("#forbidden").inner_text(), page.locator("#forbidden").get_attribute("title")
+    finally:
+        srv.clear()
+    assert text.startswith("3 chunks refused by the server (HTTP 403)"), text
+    assert all(k in title for k in ("1.0", "1.1", "1.2")), title
+    assert page.locator("#error").is_hidden()
+
+
 # ------------------------------------------- Pyodide without zarrlite's worker (a notebook kernel)
 
 KERNEL_PY = """

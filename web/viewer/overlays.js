@@ -80,3 +80,19 @@ export function bindReadout(stage, app, scene) {
   });
   stage.addEventListener("pointerleave", () => { app.pointer = null; updateReadout(app, scene); });
 }
+
+/**
+ * Say how many chunks the server refused (HTTP 403): they are drawn as never written, which an expired
+ * signed URL would otherwise pass for. `forbidden` is `zl.stats().forbidden`.
+ * @param {{count: number, keys: string[]} | null | undefined} forbidden
+ */
+export function showForbidden(forbidden) {
+  const el = /** @type {HTMLElement} */ (document.getElementById("forbidden"));
+  const n = forbidden?.count ?? 0;
+  el.hidden = !n;
+  if (n) {
+    setText(el, `${n} chunk${n === 1 ? "" : "s"} refused by the server (HTTP 403), drawn as empty`);
+    el.title = `Refused: ${forbidden?.keys.join(", ")}${n > (forbidden?.keys.length ?? 0) ? ", …" : ""}. A bucket without ` +
+      "list permission answers 403 for chunks never written; an expired or wrong signed URL does too.";
+  }
+}

@@ -13,7 +13,7 @@ import { ChunkMapLayer } from "./chunkmap.js";
 import { Contrast } from "./contrast.js";
 import { buildChannels as channelsPanel, buildDims as dimsPanel, setIndex as clampIndex } from "./controls.js";
 import { planeSize, steppedDim } from "./geometry.js";
-import { bindReadout, setText, updateOverlays } from "./overlays.js";
+import { bindReadout, setText, showForbidden, updateOverlays } from "./overlays.js";
 import { hideError, showError as showErrorPanel, showNote as showStageNote } from "./notices.js";
 import { Screen } from "./paint.js";
 import { defaultNode, esc, findNode, groupPaths, markSelected, parentPath, renderMeta, renderTree } from "./panels.js";
@@ -127,6 +127,7 @@ async function boot() {
 async function openSource(source, label, params) {
   const gen = ++app.generation;
   hideError();
+  showForbidden(null);
   $("empty").hidden = true;
   $("startup").hidden = false;
   stageMark("open", "active");
@@ -329,10 +330,14 @@ function draw() {
 
 /** A tile arrived; one read chunk by chunk also lists the chunks that failed (they are crossed out). */
 function onTileLoaded(e) {
+  checkForbidden();
   if (timings.firstTile === undefined) timings.firstTile = performance.now() - timings.t0;
   const bad = e.extra?.bad ?? [];
   if (bad.length) { app.failures += bad.length; showError(bad[0].error, { tile: true }); }
 }
+
+/** After tiles arrive, ask the worker how many chunks were refused with 403 (once the reads settle). */
+const checkForbidden = debounced(() => app.zl?.stats().then(st => showForbidden(st?.forbidden), () => {}), 300);
 
 // -- errors ------------------------------------------------------------------------------------------
 const showError = (err, context = {}) => showErrorPanel(err, context, app.failures);
