@@ -26,7 +26,7 @@ import js
 from pyodide.ffi import JsException, to_js
 
 from ..errors import StoreError
-from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_of
+from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_from
 
 HTTP_OPTIONS = ("headers", "retries", "timeout", "backoff")  # what a page may set (zl.open(url, options))
 
@@ -187,19 +187,12 @@ class FetchStore:
         return await self._fetch(key, start, length)
 
     async def size(self, key):
-        """The value's size from a one-byte range (http_rules.size_of); its length when the server does
-        not say."""
-        url = self.key_url(key)
+        """The value's size from a one-byte range (http_rules.size_from)."""
         try:
-            exists, size = size_of(self._response(await self._call(url, SIZE_RANGE)))
+            answer = self._response(await self._call(self.key_url(key), SIZE_RANGE))
         except JsException:
-            exists, size = True, None
-        if not exists:
-            return None
-        if size is None:
-            data = await self.get(key)
-            size = None if data is None else len(data)
-        return size
+            answer = None
+        return await size_from(answer, lambda: self.get(key))
 
     async def list(self, prefix=""):
         return None  # HTTP cannot list; consolidated metadata or known names are used instead

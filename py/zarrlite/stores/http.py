@@ -11,7 +11,7 @@ import weakref
 
 from ..errors import StoreError
 from ..runtime import per_loop
-from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_of
+from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_from
 
 
 class HttpStore:
@@ -110,16 +110,9 @@ class HttpStore:
         return await self._fetch(key, start, length)
 
     async def size(self, key):
-        """The value's size from a one-byte range (http_rules.size_of); its length when the server does
-        not say."""
+        """The value's size from a one-byte range (http_rules.size_from)."""
         answer = await asyncio.to_thread(self._request_once, key, SIZE_RANGE)
-        exists, size = (True, None) if isinstance(answer, NoAnswer) else size_of(answer)
-        if not exists:
-            return None
-        if size is None:
-            data = await self.get(key)
-            size = None if data is None else len(data)
-        return size
+        return await size_from(None if isinstance(answer, NoAnswer) else answer, lambda: self.get(key))
 
     async def list(self, prefix=""):
         return None  # plain HTTP cannot list; consolidated metadata or known names are used instead

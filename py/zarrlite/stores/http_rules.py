@@ -181,6 +181,18 @@ def size_of(response: Response) -> tuple[bool, int | None]:
     return True, None
 
 
+async def size_from(answer: Response | None, read_whole) -> int | None:
+    """A value's stored size from the answer to a SIZE_RANGE request (None: no usable answer); where that
+    does not say, the length of the whole value (`await read_whole()`). None when the value is missing."""
+    exists, size = (True, None) if answer is None else size_of(answer)
+    if not exists:
+        return None
+    if size is None:
+        data = await read_whole()
+        size = None if data is None else len(data)
+    return size
+
+
 # The documents format detection asks for (formats/: zarr3.KEY, zarr2's keys, n5.KEY): on a bucket
 # without list permission a 403 is how each absent one is answered at every open, so these are not counted.
 METADATA_NAMES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata", "attributes.json"})
