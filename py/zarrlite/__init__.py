@@ -6,6 +6,8 @@ from . import codecs as _codecs  # noqa: F401
 from .array import Array
 from .codecs import native as _native, stdlib as _stdlib  # noqa: F401  (register the back-ends)
 from .context import Context
+# the function, bound after its module: `zarrlite.explore` names explore() (ipywidgets imported on use)
+from .explore import explore
 from .errors import (BudgetError, ChunkError, CodecError, KeyRejectedError, MetadataError, NotFoundError,
                      SelectionError, StoreError, SyncUnavailableError, ZarrliteError, ZarrliteWarning)
 from .group import Group

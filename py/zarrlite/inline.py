@@ -115,7 +115,7 @@ class Shown:
             self._target = src, strided(sel if isinstance(sel, tuple) else (sel,), src.shape, self.max_size)
             return self._target
         model = await image_model_async(src)
-        level = _pick_level(model, self.max_size or SHOW_SIZE)
+        level = pick_level(model, self.max_size or SHOW_SIZE)
         arr, factors = model.arrays[level], model.levels[level].factor
         if sel is None and opts["channels"]:
             sel = default_selection(arr.shape, opts["channel_axis"])
@@ -198,7 +198,7 @@ def show(source, selection=None, window="auto", colormap="gray", invert=False, c
                  channel_axis=channel_axis, max_size=max_size)
 
 
-def _pick_level(model, max_size: int) -> int:
+def pick_level(model, max_size: int) -> int:
     """The coarsest level whose displayed plane is at least `max_size` pixels on its longer side, else 0."""
     for k in range(len(model.levels) - 1, -1, -1):
         shape = model.levels[k].shape
