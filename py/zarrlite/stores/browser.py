@@ -4,6 +4,7 @@ sends."""
 from __future__ import annotations
 
 from ..errors import StoreError
+from .bucket import CLOUD_OPTIONS, url_store
 from .browser_fetch import HTTP_OPTIONS, FetchStore
 from .browser_files import DirectoryHandleStore, FileStore, ZipFileStore
 
@@ -16,7 +17,8 @@ def store_from_source(source):
     if kind == "url":
         options = getattr(source, "options", None)
         options = options.to_py() if options is not None else {}
-        return FetchStore(str(source.url), **{k: options[k] for k in HTTP_OPTIONS if options.get(k) is not None})
+        return url_store(str(source.url), FetchStore,
+                         **{k: options[k] for k in (*HTTP_OPTIONS, *CLOUD_OPTIONS) if options.get(k) is not None})
     if kind == "files":
         return FileStore(source.files, source.paths)
     if kind == "directory":

@@ -159,8 +159,9 @@ class FetchStore:
         return Response(int(reply[0]), str(reply[1]), body, reply[3], None)
 
     async def _fetch(self, key: str, start: int, length: int | None) -> bytes | None:
-        url = self.key_url(key)
+        return await self._fetch_url(self.key_url(key), start, length, lambda: self.forbidden.note(key))
 
+    async def _fetch_url(self, url: str, start: int, length: int | None, forbidden=None) -> bytes | None:
         async def send(range_header):
             for again in (False, True):
                 try:
@@ -178,7 +179,11 @@ class FetchStore:
             self._sem = asyncio.Semaphore(self.concurrency)
         async with self._sem:
             return await fetch_with_retries(url, start, length, send, retries=self.retries, backoff=self.backoff,
-                                            forbidden=lambda: self.forbidden.note(key))
+                                            forbidden=forbidden)
+
+    async def get_url(self, url: str) -> bytes | None:
+        """The whole value at `url`, a URL outside this store's keys (a bucket's listing)."""
+        return await self._fetch_url(url, 0, None)
 
     async def get(self, key):
         return await self._fetch(key, 0, None)

@@ -61,17 +61,19 @@ class HttpStore:
     def key_url(self, key: str) -> str:
         return key_url(self.url, key)
 
-    def _path(self, key: str) -> str:
-        parts = urllib.parse.urlsplit(self.key_url(key))
+    def _path(self, url: str) -> str:
+        parts = urllib.parse.urlsplit(url)
+        if (parts.scheme, parts.hostname, parts.port) != (self._scheme, self._host, self._port):
+            raise StoreError(f"{url}: not on the server of {self.url}")
         return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
-    def _request_once(self, key: str, range_header: str | None) -> Response | NoAnswer:
+    def _request_once(self, path: str, range_header: str | None) -> Response | NoAnswer:
         headers = {"Accept-Encoding": "identity", **self.headers}
         if range_header:
             headers["Range"] = range_header
         conn = self._connect()
         try:
-            conn.request("GET", self._path(key), headers=headers)
+            conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
             body = resp.read()
         except (OSError, http.client.HTTPException) as e:
@@ -94,14 +96,21 @@ class HttpStore:
                         int(length) if length and length.isdigit() else None)
 
     async def _fetch(self, key: str, start: int, length: int | None) -> bytes | None:
-        url = self.key_url(key)
+        return await self._fetch_url(self.key_url(key), start, length, lambda: self.forbidden.note(key))
+
+    async def _fetch_url(self, url: str, start: int, length: int | None, forbidden=None) -> bytes | None:
+        path = self._path(url)
 
         def send(range_header):
-            return asyncio.to_thread(self._request_once, key, range_header)
+            return asyncio.to_thread(self._request_once, path, range_header)
 
         async with self._semaphore():
             return await fetch_with_retries(url, start, length, send, retries=self.retries, backoff=self.backoff,
-                                            forbidden=lambda: self.forbidden.note(key))
+                                            forbidden=forbidden)
+
+    async def get_url(self, url: str) -> bytes | None:
+        """The whole value at `url`, a URL on this store's server outside its keys (a bucket's listing)."""
+        return await self._fetch_url(url, 0, None)
 
     async def get(self, key):
         return await self._fetch(key, 0, None)
@@ -111,7 +120,7 @@ class HttpStore:
 
     async def size(self, key):
         """The value's size from a one-byte range (http_rules.size_from)."""
-        answer = await asyncio.to_thread(self._request_once, key, SIZE_RANGE)
+        answer = await asyncio.to_thread(self._request_once, self._path(self.key_url(key)), SIZE_RANGE)
         return await size_from(None if isinstance(answer, NoAnswer) else answer, lambda: self.get(key))
 
     async def list(self, prefix=""):
