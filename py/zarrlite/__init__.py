@@ -22,7 +22,8 @@ if IN_PYODIDE:
 __version__ = "0.1.0"
 __all__ = ["open", "open_async", "Array", "Group", "ZarrliteError", "MetadataError", "NotFoundError",
            "CodecError", "ChunkError", "SelectionError", "BudgetError", "StoreError", "KeyRejectedError",
-           "SyncUnavailableError", "ZarrliteWarning", "show", "ImageModel", "image_model", "image_model_async"]
+           "SyncUnavailableError", "ZarrliteWarning", "show", "explore", "to_dask", "ImageModel", "image_model",
+           "image_model_async"]
 
 
 async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES, concurrency: int = 16,
@@ -33,16 +34,27 @@ async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYT
     other options go to the HTTP store (`retries`, `timeout`, `concurrency`, `headers`).
     """
     from .nodes import open_node
+    from .reopen import OpenedWith
     from .stores import store_for
 
     store = store_for(source, cache_bytes=cache_bytes, **store_options)
-    ctx = Context(store=store, max_bytes=max_bytes, concurrency=concurrency)
+    opened = OpenedWith.record(source, dict(max_bytes=max_bytes, concurrency=concurrency, cache_bytes=cache_bytes,
+                                            **store_options))
+    ctx = Context(store=store, max_bytes=max_bytes, concurrency=concurrency, opened=opened)
     return await open_node(ctx, path)
 
 
 def open(source, path: str = "", **options) -> Array | Group:  # noqa: A001 - the contract's name
     """Synchronous form of `open_async` (CPython; in the browser use `await zarrlite.open_async`)."""
     return run_sync(open_async(source, path, **options), "await zarrlite.open_async(source, path)")
+
+
+def to_dask(source, path: str = "", **options):
+    """A lazy dask.array of the array at `path` in `source`, one block per stored chunk (shard): see
+    `zarrlite.dask_array.to_dask` (`chunks=` for blocks of several chunks; other options as `open`)."""
+    from .dask_array import to_dask as array_to_dask
+
+    return array_to_dask(source, path, **options)
 
 
 def show(source, selection=None, *args, **options):

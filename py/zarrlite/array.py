@@ -12,8 +12,10 @@ from .codecs.pipeline import ChunkSpec
 from .codecs.sharding import ShardingCodec
 from .context import Context
 from .errors import BudgetError, ChunkError, ZarrliteError
+from .formats.dtypes import native
 from .formats.metadata import ArrayMetadata
 from .indexing import chunk_projections, flip_axes, normalize_selection, output_shape
+from .reopen import reduce_node
 from .runtime import run_cpu, run_sync
 from .stores.keys import join_key
 
@@ -42,7 +44,7 @@ class Array:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of what reads return: the stored dtype in native byte order."""
-        return self.meta.dtype.newbyteorder("=")
+        return native(self.meta.dtype)
 
     @property
     def chunks(self) -> tuple[int, ...]:
@@ -82,6 +84,16 @@ class Array:
     def _repr_html_(self):
         from .notebook import array_html
         return array_html(self)
+
+    def __reduce__(self):
+        return reduce_node(self, self._ctx.opened)  # what re-opens it (reopen.py): picklable for dask workers
+
+    def to_dask(self, chunks=None, *, name=None):
+        """A lazy dask.array whose blocks are this array's stored chunks (shards where sharded), or `chunks`:
+        a block shape of whole chunks per dimension (see zarrlite.dask_array.array_to_dask)."""
+        from .dask_array import array_to_dask
+
+        return array_to_dask(self, chunks, name=name)
 
     def chunk_key(self, coords) -> str:
         """The store key of the stored chunk (shard) at grid `coords`."""
@@ -140,7 +152,7 @@ class Array:
 
     async def _read_chunks(self, dims, out) -> None:
         store = self._ctx.store
-        spec = ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value)
+        spec = ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value, self._ctx.max_bytes)
 
         get_sync = getattr(store, "get_sync", None)
         if get_sync is not None and not self.meta.pipeline.is_async:
@@ -200,7 +212,8 @@ class Array:
         by_shard = defaultdict(list)
         for proj in chunk_projections(dims, inner):
             by_shard[tuple(c // g for c, g in zip(proj.coords, grid))].append(proj)
-        spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value))
+        spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value,
+                                             self._ctx.max_bytes))
 
         async def one_shard(shard, projs):
             index = await self._shard_index(shard, grid)

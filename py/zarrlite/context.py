@@ -15,6 +15,8 @@ class Context:
     concurrency: int = 16                   # chunks of one selection in flight
     consolidated: dict | None = None        # node path -> metadata documents, when consolidated
     format: str | None = None               # detected at the root; children are the same format
+    opened: object = None                   # reopen.OpenedWith: what the source's nodes pickle as
+    documents: dict = field(default_factory=dict)  # node path -> the metadata documents last read there
     shard_indexes: OrderedDict = field(default_factory=OrderedDict)
     shard_index_budget: int = 64 << 20
     _shard_index_bytes: int = 0
