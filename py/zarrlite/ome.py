@@ -87,6 +87,11 @@ def member_names(attrs) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def ome_block(attrs) -> dict:
+    """The OME metadata of a node: under "ome" (0.5) or the attributes themselves (0.1-0.4); {} if none."""
+    return _ome(attrs)
+
+
 def label_paths(attrs) -> list[str]:
     """The label images an OME `labels` group lists (paths relative to it)."""
     labels = _ome(attrs).get("labels")

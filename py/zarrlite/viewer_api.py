@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from . import labels, plate
 from .errors import ZarrliteError
 from .expression import evaluate_expression
 from .model import dimension_names, image_model_async, node_summary
@@ -221,3 +222,5 @@ async def _node(path: str):
 
 
 _CALLS = {"image": image, "summaries": summaries, "describe": describe, "chunk_map": chunk_map, "evaluate": evaluate, "colormaps": colormaps}
+# label overlays and plates: their own modules (labels.py, plate.py)
+_CALLS.update(**labels.viewer_calls(_node, _SESSION.get), **plate.viewer_calls(_node, _SESSION.get))
