@@ -12,7 +12,6 @@ from .codecs.pipeline import ChunkSpec
 from .codecs.sharding import ShardingCodec
 from .context import Context
 from .errors import BudgetError, ChunkError, ZarrliteError
-from .formats.dtypes import native
 from .formats.metadata import ArrayMetadata
 from .indexing import chunk_projections, flip_axes, normalize_selection, output_shape
 from .reopen import reduce_node
@@ -44,7 +43,7 @@ class Array:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of what reads return: the stored dtype in native byte order."""
-        return native(self.meta.dtype)
+        return self.meta.dtype.newbyteorder("=")
 
     @property
     def chunks(self) -> tuple[int, ...]:
@@ -152,7 +151,7 @@ class Array:
 
     async def _read_chunks(self, dims, out) -> None:
         store = self._ctx.store
-        spec = ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value, self._ctx.max_bytes)
+        spec = ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value)
 
         get_sync = getattr(store, "get_sync", None)
         if get_sync is not None and not self.meta.pipeline.is_async:
@@ -212,8 +211,7 @@ class Array:
         by_shard = defaultdict(list)
         for proj in chunk_projections(dims, inner):
             by_shard[tuple(c // g for c, g in zip(proj.coords, grid))].append(proj)
-        spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value,
-                                             self._ctx.max_bytes))
+        spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value))
 
         async def one_shard(shard, projs):
             index = await self._shard_index(shard, grid)
