@@ -38,6 +38,10 @@ def store_for(source, *, cache_bytes: int = 256 << 20, **http_options):
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     storage_options = http_options.pop("storage_options", None)
+    from .refs import reference_store_for  # kerchunk references: a dict, a .json file or URL, a Parquet set
+    references = reference_store_for(source, **http_options) if storage_options is None else None
+    if references is not None:
+        return _cached(references, cache_bytes)
     if not isinstance(source, str):
         from .obstore_store import ObstoreStore, is_obstore
         if is_obstore(source):  # before the store check: obstore's stores have get and get_range methods too

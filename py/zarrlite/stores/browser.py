@@ -7,6 +7,7 @@ from ..errors import StoreError
 from .bucket import CLOUD_OPTIONS, url_store
 from .browser_fetch import HTTP_OPTIONS, FetchStore
 from .browser_files import DirectoryHandleStore, FileStore, ZipFileStore
+from .refs import reference_store_for
 
 __all__ = ["DirectoryHandleStore", "FetchStore", "FileStore", "ZipFileStore", "store_from_source"]
 
@@ -17,8 +18,9 @@ def store_from_source(source):
     if kind == "url":
         options = getattr(source, "options", None)
         options = options.to_py() if options is not None else {}
-        return url_store(str(source.url), FetchStore,
-                         **{k: options[k] for k in (*HTTP_OPTIONS, *CLOUD_OPTIONS) if options.get(k) is not None})
+        options = {k: options[k] for k in (*HTTP_OPTIONS, *CLOUD_OPTIONS) if options.get(k) is not None}
+        references = reference_store_for(str(source.url), **options)  # a .json or .parq URL (refs.py)
+        return references if references is not None else url_store(str(source.url), FetchStore, **options)
     if kind == "files":
         return FileStore(source.files, source.paths)
     if kind == "directory":

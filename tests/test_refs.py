@@ -1,0 +1,389 @@
+"""kerchunk references (stores/refs.py): HDF5 and NetCDF4 files written by h5py and netCDF4, their
+references made by kerchunk (SingleHdf5ToZarr, MultiZarrToZarr, refs_to_dataframe), read from a local
+path, a dict and over HTTP (a real Range server on 127.0.0.1), and compared with what h5py and netCDF4
+read. Requests are counted in the server's log. Hostile reference files get clear errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import h5py
+import netCDF4
+import numpy as np
+import pytest
+import zarrlite
+from kerchunk.combine import MultiZarrToZarr
+from kerchunk.df import refs_to_dataframe
+from kerchunk.hdf import SingleHdf5ToZarr
+from writers import assert_same, make_data
+from zarrlite.stores.ranges import Run, merge_ranges
+
+H5_DATASETS = ["gz", "raw", "grp/deep", "contig", "big"]
+
+
+def kerchunk_refs(path, url, inline_threshold=0):
+    with open(path, "rb") as f:
+        return SingleHdf5ToZarr(f, url=url, inline_threshold=inline_threshold).translate()
+
+
+def chunk_refs(refs, prefix):
+    """The references of the chunks of array `prefix` that point into a file ([url, offset, length])."""
+    return {k: v for k, v in refs["refs"].items()
+            if k.startswith(prefix + "/") and isinstance(v, list) and "/." not in k}
+
+
+@pytest.fixture(scope="module")
+def h5(fixture_dir):
+    """A folder with data.h5 (h5py: gzip + shuffle, plain chunks with edges, a deep group, a contiguous
+    dataset, big incompressible chunks), its kerchunk references as refs.json (target "data.h5",
+    relative) and the truth as h5py reads it."""
+    root = fixture_dir("refs-h5")
+    path = root / "data.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("gz", data=make_data((60, 70), "<i4", seed=1), chunks=(10, 14), compression="gzip",
+                         compression_opts=4, shuffle=True)
+        f.create_dataset("raw", data=make_data((33, 17), "<f8", seed=2), chunks=(8, 8))
+        f.create_dataset("grp/deep", data=make_data((4, 20, 20), ">u2", seed=3), chunks=(1, 20, 20),
+                         compression="gzip")
+        f.create_dataset("contig", data=make_data((50,), "<i2", seed=4))
+        rng = np.random.default_rng(5)
+        f.create_dataset("big", data=rng.integers(0, 2**63, (4, 16384), dtype="<i8"), chunks=(1, 16384))
+        f["gz"].attrs["units"] = "K"
+        truth = {name: f[name][()] for name in H5_DATASETS}
+    refs = kerchunk_refs(path, "data.h5")
+    (root / "refs.json").write_text(json.dumps(refs))
+    return root, refs, truth
+
+
+@pytest.fixture(scope="module")
+def netcdf(fixture_dir):
+    """Three NetCDF4 files (t2m: float32, zlib + shuffle, chunks (1, 16, 16); time along the files),
+    their references combined by MultiZarrToZarr into combined.json (targets relative: f0.nc ...), the
+    same as a Parquet reference set (combined.parq), and the truth as netCDF4 reads it."""
+    root = fixture_dir("refs-nc")
+    singles, t2m, times = [], [], []
+    for i in range(3):
+        path = root / f"f{i}.nc"
+        with netCDF4.Dataset(path, "w") as ds:
+            ds.createDimension("time", None)
+            ds.createDimension("lat", 32)
+            ds.createDimension("lon", 48)
+            t = ds.createVariable("time", "f8", ("time",))
+            t.units = "days since 2000-01-01"
+            ds.createVariable("lat", "f4", ("lat",))[:] = np.linspace(-80, 80, 32)
+            ds.createVariable("lon", "f4", ("lon",))[:] = np.linspace(0, 355, 48)
+            v = ds.createVariable("t2m", "f4", ("time", "lat", "lon"), zlib=True, complevel=4, shuffle=True,
+                                  chunksizes=(1, 16, 16))
+            t[:] = np.arange(2) + 2 * i
+            v[:] = make_data((2, 32, 48), "<f4", seed=10 + i)
+        with netCDF4.Dataset(path) as ds:
+            t2m.append(ds["t2m"][:].data)
+            times.append(ds["time"][:].data)
+        singles.append(kerchunk_refs(path, str(path)))
+    combined = MultiZarrToZarr(singles, concat_dims=["time"], identical_dims=["lat", "lon"]).translate()
+    for k, v in combined["refs"].items():  # the targets, relative to the reference file
+        if isinstance(v, list):
+            v[0] = v[0].rsplit("/", 1)[-1]
+    (root / "combined.json").write_text(json.dumps(combined))
+    refs_to_dataframe(combined, str(root / "combined.parq"), record_size=5)
+    return root, combined, {"t2m": np.concatenate(t2m), "time": np.concatenate(times)}
+
+
+def data_requests(server, name):
+    return [entry for entry in server.stats.log if entry[0].endswith("/" + name)]
+
+
+# ------------------------------------------------------------------------------------- reading
+
+
+@pytest.mark.parametrize("name", H5_DATASETS)
+def test_hdf5_references_read_as_h5py(h5, name):
+    root, _, truth = h5
+    assert_same(zarrlite.open(str(root / "refs.json"))[name][...], truth[name])
+
+
+def test_hdf5_partial_selection_and_attrs(h5):
+    root, _, truth = h5
+    arr = zarrlite.open(str(root / "refs.json"))["gz"]
+    assert arr.attrs["units"] == "K"
+    assert_same(arr[7:43:3, 5:66:4], truth["gz"][7:43:3, 5:66:4])
+
+
+def test_dict_source_resolves_against_the_current_directory(h5, monkeypatch):
+    root, refs, truth = h5
+    monkeypatch.chdir(root)
+    assert_same(zarrlite.open(refs)["grp/deep"][...], truth["grp/deep"])
+
+
+def test_inline_values_plain_and_base64(fixture_dir, h5):
+    """kerchunk inlines small chunks (as text when ASCII, else base64:)."""
+    root, _, truth = h5
+    refs = kerchunk_refs(root / "data.h5", "data.h5", inline_threshold=10_000)
+    inline = [v for k, v in refs["refs"].items() if k.startswith("raw/") and isinstance(v, str)]
+    assert any(v.startswith("base64:") for v in inline), "no base64 value in the fixture"
+    (root / "inline.json").write_text(json.dumps(refs))
+    g = zarrlite.open(str(root / "inline.json"))
+    for name in ("raw", "contig", "grp/deep"):
+        assert_same(g[name][...], truth[name])
+
+
+def test_version_0_templates_and_gen(fixture_dir, http_server):
+    """Hand-written sets over a raw file of 10 chunks of 5 int32: version 0, and version 1 with a
+    template for the server and `gen` for the chunk keys with offsets by arithmetic."""
+    root = fixture_dir("refs-gen")
+    truth = make_data((50,), "<i4", seed=7)
+    (root / "blob.bin").write_bytes(truth.tobytes())
+    zarray = json.dumps({"zarr_format": 2, "shape": [50], "chunks": [5], "dtype": "<i4", "compressor": None,
+                         "filters": None, "fill_value": 0, "order": "C"})
+    v0 = {".zgroup": '{"zarr_format": 2}', "a/.zarray": zarray,
+          **{f"a/{i}": ["blob.bin", 20 * i, 20] for i in range(10)}}
+    (root / "v0.json").write_text(json.dumps(v0))
+    assert_same(zarrlite.open(str(root / "v0.json"))["a"][...], truth)
+
+    url = http_server.mount("refs-gen", root)
+    v1 = {"version": 1, "templates": {"u": url, "name": "blob"},
+          "refs": {".zgroup": '{"zarr_format": 2}', "a/.zarray": zarray},
+          "gen": [{"key": "a/{{ i }}", "url": "{{u}}/{{name}}.bin", "offset": "{{ (i + 1) * 20 - 20 }}",
+                   "length": "20", "dimensions": {"i": {"start": 0, "stop": 10}}}]}
+    (root / "v1.json").write_text(json.dumps(v1))
+    http_server.stats.reset()
+    assert_same(zarrlite.open(f"{url}/v1.json")["a"][...], truth)
+    assert len(data_requests(http_server, "blob.bin")) < 10  # ten adjacent chunks, merged
+
+
+def test_netcdf_several_targets(netcdf):
+    root, combined, truth = netcdf
+    targets = {v[0] for v in chunk_refs(combined, "t2m").values()}
+    assert targets == {"f0.nc", "f1.nc", "f2.nc"}
+    g = zarrlite.open(str(root / "combined.json"))
+    assert_same(g["t2m"][...], truth["t2m"])
+    assert_same(g["time"][...], truth["time"])
+    assert_same(g["t2m"][2:5, 3:30, 40], truth["t2m"][2:5, 3:30, 40])
+
+
+def test_parquet_reference_set(netcdf):
+    root, _, truth = netcdf
+    g = zarrlite.open(str(root / "combined.parq"))
+    assert_same(g["t2m"][...], truth["t2m"])
+    assert_same(g["time"][...], truth["time"])
+
+
+def test_parquet_reference_set_over_http(netcdf, http_server):
+    root, _, truth = netcdf
+    url = http_server.mount("refs-nc-parq", root)
+    g = zarrlite.open(f"{url}/combined.parq")
+    assert_same(g["t2m"][1:4], truth["t2m"][1:4])
+
+
+def test_fletcher32_shuffle_gzip_from_hdf5(fixture_dir):
+    """h5py writes fletcher32 (kerchunk 0.2 refuses to translate it), so the references are made from
+    h5py's own chunk index: shuffle, deflate and the HDF5 checksum, as HDF5 applies them."""
+    root = fixture_dir("refs-fletcher")
+    truth = make_data((40, 30), "<i4", seed=8)
+    with h5py.File(root / "f.h5", "w") as f:
+        d = f.create_dataset("x", data=truth, chunks=(16, 16), compression="gzip", shuffle=True, fletcher32=True)
+        chunks = [d.id.get_chunk_info(i) for i in range(d.id.get_num_chunks())]
+    zarray = {"zarr_format": 2, "shape": [40, 30], "chunks": [16, 16], "dtype": "<i4", "compressor": None,
+              "fill_value": 0, "order": "C",
+              "filters": [{"id": "shuffle", "elementsize": 4}, {"id": "zlib", "level": 4}, {"id": "fletcher32"}]}
+    refs = {"version": 1, "refs": {".zgroup": '{"zarr_format": 2}', "x/.zarray": json.dumps(zarray),
+                                   **{f"x/{c.chunk_offset[0] // 16}.{c.chunk_offset[1] // 16}":
+                                      ["f.h5", c.byte_offset, c.size] for c in chunks}}}
+    (root / "f.json").write_text(json.dumps(refs))
+    assert_same(zarrlite.open(str(root / "f.json"))["x"][...], truth)
+    # a flipped byte inside the first chunk fails its checksum
+    first = min(chunks, key=lambda c: c.byte_offset)
+    data = bytearray((root / "f.h5").read_bytes())
+    data[first.byte_offset + 3] ^= 0xFF
+    (root / "f.h5").write_bytes(bytes(data))
+    with pytest.raises(zarrlite.ZarrliteError, match="(?i)checksum|fletcher"):
+        zarrlite.open(str(root / "f.json"))["x"][...]
+
+
+# ------------------------------------------------------------------------------------- over HTTP
+
+
+def test_http_reads_equal_and_adjacent_chunks_merge(h5, http_server):
+    root, refs, truth = h5
+    url = http_server.mount("refs-h5", root)
+    http_server.stats.reset()
+    g = zarrlite.open(f"{url}/refs.json")
+    assert_same(g["gz"][...], truth["gz"])
+    chunks = chunk_refs(refs, "gz")
+    requests = data_requests(http_server, "data.h5")
+    assert all(r[1] and r[1].startswith("bytes=") and r[2] == 206 for r in requests), requests
+    assert 0 < len(requests) <= len(chunks) / 3, f"{len(requests)} requests for {len(chunks)} chunks"
+    # every byte sent lies within the chunks' span
+    lo = min(v[1] for v in chunks.values())
+    hi = max(v[1] + v[2] for v in chunks.values())
+    assert sum(r[3] for r in requests) <= hi - lo
+    assert len(data_requests(http_server, "refs.json")) == 1
+
+
+def test_http_far_apart_chunks_are_not_merged(h5, http_server):
+    """Chunks of `big` are 128 KiB apart, more than the gap worth reading: rows 0 and 2 are two requests
+    of one chunk each, nothing between them is fetched."""
+    root, refs, truth = h5
+    url = http_server.mount("refs-h5-far", root)
+    g = zarrlite.open(f"{url}/refs.json")
+    http_server.stats.reset()
+    assert_same(g["big"][0:3:2], truth["big"][0:3:2])
+    requests = data_requests(http_server, "data.h5")
+    sizes = sorted(v[2] for k, v in chunk_refs(refs, "big").items() if k in ("big/0.0", "big/2.0"))
+    assert sorted(r[3] for r in requests) == sizes
+
+
+def test_http_netcdf_several_targets_relative_urls(netcdf, http_server):
+    root, _, truth = netcdf
+    url = http_server.mount("refs-nc", root)
+    http_server.stats.reset()
+    g = zarrlite.open(f"{url}/combined.json")
+    assert_same(g["t2m"][...], truth["t2m"])
+    for name in ("f0.nc", "f1.nc", "f2.nc"):
+        assert data_requests(http_server, name), f"nothing read from {name}"
+
+
+# ------------------------------------------------------------------------------------- errors
+
+
+def test_missing_target_names_key_and_url(h5, http_server, fixture_dir):
+    root, refs, _ = h5
+    moved = fixture_dir("refs-missing")
+    (moved / "refs.json").write_text(json.dumps(refs))  # data.h5 is not beside it
+    url = http_server.mount("refs-missing", moved)
+    with pytest.raises(zarrlite.ZarrliteError) as e:
+        zarrlite.open(f"{url}/refs.json")["gz"][0:10, 0:14]
+    assert "'gz/0.0'" in str(e.value) and f"{url}/data.h5" in str(e.value) and "missing" in str(e.value)
+
+
+def test_short_target_names_key_and_url(fixture_dir, h5):
+    root, refs, _ = h5
+    short = fixture_dir("refs-short")
+    (short / "data.h5").write_bytes((root / "data.h5").read_bytes()[:5000])
+    (short / "refs.json").write_text(json.dumps(refs))
+    with pytest.raises(zarrlite.ZarrliteError, match=r"'gz/\d\.\d'.*data\.h5.*holds only"):
+        zarrlite.open(str(short / "refs.json"))["gz"][...]
+
+
+def test_unknown_codec_names_the_codec(fixture_dir, h5):
+    root, refs, _ = h5
+    bad = json.loads(json.dumps(refs))
+    meta = json.loads(bad["refs"]["gz/.zarray"])
+    meta["filters"] = [{"id": "hdf5-lzf-not-a-codec"}]
+    bad["refs"]["gz/.zarray"] = json.dumps(meta)
+    with pytest.raises(zarrlite.ZarrliteError, match="hdf5-lzf-not-a-codec"):
+        zarrlite.open(bad)["gz"]
+
+
+def test_remote_reference_file_cannot_read_local_files(fixture_dir, http_server):
+    root = fixture_dir("refs-escape")
+    secret = fixture_dir("refs-secret") / "secret.bin"
+    secret.write_bytes(b"secret bytes")
+    refs = {"version": 1, "refs": {".zgroup": '{"zarr_format": 2}',
+                                   "a/.zarray": json.dumps({"zarr_format": 2, "shape": [12], "chunks": [12],
+                                                            "dtype": "|u1", "compressor": None, "filters": None,
+                                                            "fill_value": 0, "order": "C"}),
+                                   "a/0": [f"file://{secret}", 0, 12]}}
+    (root / "refs.json").write_text(json.dumps(refs))
+    url = http_server.mount("refs-escape", root)
+    with pytest.raises(zarrlite.KeyRejectedError, match="local file"):
+        zarrlite.open(f"{url}/refs.json")["a"][...]
+
+
+def test_json_url_that_is_not_references(fixture_dir, http_server):
+    root = fixture_dir("refs-not")
+    (root / "zarr.json").write_text(json.dumps({"zarr_format": 3, "node_type": "group"}))
+    (root / "other.json").write_text(json.dumps({"hello": 1}))
+    url = http_server.mount("refs-not", root)
+    with pytest.raises(zarrlite.StoreError, match="zarr.json.*folder"):
+        zarrlite.open(f"{url}/zarr.json")
+    with pytest.raises(zarrlite.StoreError, match="not a kerchunk reference set"):
+        zarrlite.open(f"{url}/other.json")
+
+
+ZARRAY = json.dumps({"zarr_format": 2, "shape": [10], "chunks": [5], "dtype": "<i4", "compressor": None,
+                     "filters": None, "fill_value": 0, "order": "C"})
+
+
+def v1(refs=None, **extra):
+    return {"version": 1, "refs": {".zgroup": '{"zarr_format": 2}', "a/.zarray": ZARRAY, **(refs or {})},
+            **extra}
+
+
+def gen(stop, **fields):
+    return {"key": "a/{{i}}", "url": "x.bin", "dimensions": {"i": {"stop": stop}}, **fields}
+
+
+HOSTILE = {
+    "huge gen": (v1(gen=[gen(10**12)]), "more than 1,000,000 references"),
+    "gen past sys.maxsize": (v1(gen=[gen(2**70)]), "more than"),
+    "gen product": (v1(gen=[{**gen(2000), "dimensions": {"i": {"stop": 2000}, "j": {"stop": 2000}}}]), "more than"),
+    "absurd offset": (v1({"a/0": ["x.bin", 2**60, 20]}), "offset"),
+    "negative length": (v1({"a/0": ["x.bin", 0, -1]}), "length"),
+    "absurd length": (v1({"a/0": ["x.bin", 0, 2**40]}), "length"),
+    "length not a number": (v1({"a/0": ["x.bin", 0, "20"]}), "length"),
+    "key escaping": (v1({"../a/0": ["x.bin", 0, 20]}), r"\.\."),
+    "absolute key": (v1({"/etc/a/0": ["x.bin", 0, 20]}), "absolute"),
+    "template of a template": (v1(templates={"a": "{{b}}", "b": "x"}), "refers to another template"),
+    "unknown template": (v1({"a/0": ["{{nowhere}}/x.bin", 0, 20]}), "nowhere"),
+    "code in a template": (v1(gen=[gen(2, url="{{ __import__('os').system('true') }}")]), "integer arithmetic"),
+    "power in a template": (v1(gen=[gen(2, offset="{{ 9 ** 9 ** 9 }}", length="1")]), "integer arithmetic"),
+    "jinja filter": (v1(gen=[gen(2, url="{{ i | string }}.bin")]), "integer arithmetic"),
+    "big arithmetic": (v1(gen=[gen(2, offset="{{ 99999999999 * 99999999999 * 99999999999 }}", length="1")]),
+                       "out of range"),
+    "offset without length": (v1(gen=[gen(2, offset="0")]), "go together"),
+    "bad base64": (v1({"a/0": "base64:!!!"}), "base64"),
+    "version 2": ({"version": 2, "refs": {}}, "version 2"),
+    "a value of another kind": (v1({"a/0": 12}), "expected a string"),
+    "long key": (v1({"a/" + "0" * 5000: "x"}), "characters"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_reference_sets(name):
+    doc, message = HOSTILE[name]
+    started = time.monotonic()
+    with pytest.raises(zarrlite.ZarrliteError, match=message):
+        zarrlite.open(doc)["a"][...]
+    assert time.monotonic() - started < 5, "bounded before any work"
+
+
+def test_hostile_reference_file_of_a_zip_name_and_of_binary(fixture_dir):
+    root = fixture_dir("refs-odd")
+    (root / "blob.bin").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    with pytest.raises(zarrlite.StoreError, match="not a .zip"):
+        zarrlite.open(str(root / "blob.bin"))
+    (root / "broken.json").write_text('{"version": 1, "refs": {')
+    with pytest.raises(zarrlite.StoreError, match="not a JSON reference file"):
+        zarrlite.open(str(root / "broken.json"))
+
+
+# ------------------------------------------------------------------------------------- merging, pure
+
+
+@pytest.mark.parametrize("ranges, gap, size, runs", [
+    ([], 10, 100, []),
+    ([(0, 10), (10, 10), (20, 5)], 0, 100, [Run(0, 25, (0, 1, 2))]),
+    ([(20, 5), (0, 10), (10, 10)], 0, 100, [Run(0, 25, (1, 2, 0))]),  # any order in, file order out
+    ([(0, 10), (15, 10)], 4, 100, [Run(0, 10, (0,)), Run(15, 25, (1,))]),  # gap 5 > 4
+    ([(0, 10), (15, 10)], 5, 100, [Run(0, 25, (0, 1))]),
+    ([(0, 10), (5, 10), (0, 10)], 0, 100, [Run(0, 15, (0, 2, 1))]),  # overlapping and repeated
+    ([(0, 40), (40, 40), (80, 40)], 0, 100, [Run(0, 80, (0, 1)), Run(80, 120, (2,))]),  # size bound
+    ([(0, 500)], 0, 100, [Run(0, 500, (0,))]),  # larger than the bound alone
+])
+def test_merge_ranges(ranges, gap, size, runs):
+    assert merge_ranges(ranges, gap, size) == runs
+
+
+def test_merge_ranges_refuses_negative():
+    with pytest.raises(ValueError):
+        merge_ranges([(0, -1)])
+
+
+def test_base64_and_text_values():
+    truth = np.arange(10, dtype="<i4")
+    doc = v1({"a/0": "base64:" + base64.b64encode(truth[:5].tobytes()).decode(),
+              "a/1": truth[5:].tobytes().decode("ascii")})  # kerchunk writes ASCII values as text
+    assert_same(zarrlite.open(doc)["a"][...], truth)
