@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
+from ..runtime import IN_PYODIDE
 from .registry import REFUSED
 
 CPYTHON, BROWSER = "cpython", "browser"
@@ -39,6 +40,13 @@ TABLE: dict[str, Where] = {
     # filters in plain numpy (codecs/filters.py)
     "delta": Where(), "fixedscaleoffset": Where(), "astype": Where(), "quantize": Where(),
     "bitround": Where(), "shuffle": Where(), "packbits": Where(),
+    # checksums in plain numpy and zlib (codecs/checksums.py)
+    "fletcher32": Where(), "adler32": Where(), "crc32": Where(),
+    # variable-length data (codecs/vlen.py): data only, never objects
+    "vlen-utf8": Where(), "vlen-bytes": Where(), "json2": Where(),
+    # array->bytes codecs of numerical data, from their authors' packages (codecs/pco.py, codecs/zfp.py)
+    "pcodec": Where("pcodec", NO_WASM),
+    "zfpy": Where("zfpy", NO_WASM),
 }
 
 # Names other writers give the same codecs.
@@ -49,6 +57,11 @@ ALIASES = {
 
 # numcodecs' lzma `format`: 1 the .xz container (the default), 2 legacy .lzma ("alone"), 3 raw streams.
 LZMA_FORMAT_XZ, LZMA_FORMAT_ALONE, LZMA_FORMAT_RAW = 1, 2, 3
+
+
+def current_runtime() -> str:
+    """The runtime this process is: "browser" in Pyodide, else "cpython"."""
+    return BROWSER if IN_PYODIDE else CPYTHON
 
 
 def canonical(codec_id: str) -> str:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from ..errors import MetadataError
-from . import registry
+from ..errors import CodecError, MetadataError
+from . import availability, checksums, pco, registry, zfp  # noqa: F401  (checksums, pco, zfp register)
 from .array_codecs import BytesCodec, TransposeCodec
 from .crc32c import Crc32cCodec
 from .filters import FILTERS
 from .n5block import N5BlockCodec
-from .pipeline import ArrayArrayCodec, ArrayBytesCodec, Pipeline
+from .pipeline import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, Pipeline
 from .sharding import ShardingCodec
 
 _BLOSC_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 
 
 def compressor(name: str, config: dict):
-    """A compressor for a canonical id, config in numcodecs' form."""
+    """A compressor (or an array->bytes codec of numcodecs: pcodec, zfpy) for a canonical id, config in
+    numcodecs' form. One this runtime cannot decode fails with availability's reason."""
+    if name not in registry.available():
+        registry.refuse_if_unsafe(name)
+        reason = availability.unreadable(name, config, availability.current_runtime()) or ""
+        reason = reason.removeprefix(f"{name}: ")
+        raise CodecError(f"unknown or unsupported codec {name!r}" + (f": {reason}" if reason else ""))
     codec = registry.make_compressor(name, config)
     if not hasattr(codec, "name"):
         try:
@@ -29,12 +35,12 @@ def numcodecs_codec(config: dict, where: str):
     """A codec from a numcodecs config (`{"id": ..., ...}`): zarr v2 compressors and filters."""
     if not isinstance(config, dict) or not isinstance(config.get("id"), str):
         raise MetadataError(f"{where}: codec config must be an object with an 'id', got {config!r}")
-    cid = config["id"]
+    cid = availability.canonical(config["id"])
     registry.refuse_if_unsafe(cid)
     if cid in FILTERS:
         return FILTERS[cid](config)
     if cid == "crc32c":
-        return Crc32cCodec()
+        return Crc32cCodec() if config.get("location", "end") == "end" else checksums.Crc32cAt(config)
     return compressor(cid, config)
 
 
@@ -67,8 +73,8 @@ def _v3_codec(entry, ndim: int, where: str):
         if isinstance(shuffle, str):
             shuffle = _BLOSC_SHUFFLE.get(shuffle, shuffle)
         return compressor("blosc", {**conf, "shuffle": shuffle})
-    if name.startswith("numcodecs."):
-        return numcodecs_codec({**conf, "id": name[len("numcodecs."):]}, where)
+    if availability.canonical(name) != name:  # numcodecs.<id>, and other writers' names of numcodecs codecs
+        return numcodecs_codec({**conf, "id": availability.canonical(name)}, where)
     return compressor(name, conf)  # unknown names fail here with the codec named
 
 
@@ -121,18 +127,29 @@ def _transpose_order(order, ndim, where):
 
 
 def v2_pipeline(order: str, ndim: int, filters, compressor_conf, where: str) -> Pipeline:
-    aa = []
+    aa, ab, bb = [], None, []
     if order == "F" and ndim > 1:
         aa.append(TransposeCodec(tuple(reversed(range(ndim)))))
-    for f in filters or []:
-        codec = numcodecs_codec(f, f"{where} filters")
-        if not isinstance(codec, ArrayArrayCodec):
-            raise MetadataError(f"{where}: filter {f.get('id')!r} is not a filter")
-        aa.append(codec)
-    bb = () if compressor_conf is None else (numcodecs_codec(compressor_conf, f"{where} compressor"),)
-    if bb and isinstance(bb[0], ArrayArrayCodec):
-        raise MetadataError(f"{where}: compressor {compressor_conf['id']!r} is a filter, not a compressor")
-    return Pipeline(tuple(aa), BytesCodec(None), bb)
+    # numcodecs applies filters in turn, then the compressor: array filters, at most one codec that turns
+    # the array into bytes (vlen-utf8 as a filter, pcodec or zfpy as the compressor; else the raw bytes),
+    # then codecs of bytes (checksums, even compressors as filters)
+    steps = [(f, f"{where} filters") for f in filters or []]
+    if compressor_conf is not None:
+        steps.append((compressor_conf, f"{where} compressor"))
+    for conf, what in steps:
+        codec = numcodecs_codec(conf, what)
+        if isinstance(codec, BytesBytesCodec) or not isinstance(codec, (ArrayArrayCodec, ArrayBytesCodec)):
+            bb.append(codec)
+        elif ab is not None or bb:
+            raise MetadataError(f"{what}: {conf['id']!r} encodes arrays, but comes after the array was "
+                                "turned into bytes")
+        elif isinstance(codec, ArrayBytesCodec):
+            ab = codec
+        elif conf is compressor_conf:
+            raise MetadataError(f"{where}: compressor {conf['id']!r} is a filter, not a compressor")
+        else:
+            aa.append(codec)
+    return Pipeline(tuple(aa), ab or BytesCodec(None), tuple(bb))
 
 
 def n5_pipeline(compression: dict, where: str) -> Pipeline:
