@@ -44,7 +44,11 @@ INNER_CODECS = {
                         {"name": "blosc", "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle",
                                                             "typesize": 4, "blocksize": 0}}],
 }
-INDEX_CODECS = {"crc32c": [BYTES_LE, CRC], "plain": [BYTES_LE], "big-endian+crc32c": [BYTES_BE, CRC]}
+INDEX_CODECS = {"crc32c": [BYTES_LE, CRC], "plain": [BYTES_LE], "big-endian+crc32c": [BYTES_BE, CRC],
+                # any chain of a fixed size: transposes before bytes, several checksums
+                "transpose+crc32c": [{"name": "transpose", "configuration": {"order": [1, 0, 2]}}, BYTES_LE, CRC],
+                "transpose-all+big-endian+crc32c-twice": [
+                    {"name": "transpose", "configuration": {"order": [2, 1, 0]}}, BYTES_BE, CRC, CRC]}
 
 
 def write_sharded(writer, root, data, *, inner="zstd", index="crc32c", location="end", fill_value=0, shards=SHARDS,
@@ -194,3 +198,28 @@ def test_inner_chunks_must_divide_the_shard(fixture_dir):
     (root / "zarr.json").write_text(json.dumps(meta))
     with pytest.raises(zarrlite.errors.MetadataError):
         zarrlite.open(str(root))[...]
+
+
+@pytest.mark.parametrize("index", [[BYTES_LE, {"name": "zstd", "configuration": {"level": 1}}],
+                                   [BYTES_LE, {"name": "gzip", "configuration": {"level": 1}}, CRC]], ids=str)
+def test_index_codecs_of_variable_size_are_refused(index, fixture_dir):
+    root = fixture_dir("shard-index-zstd")
+    write_sharded("zarr-python", root, make_data(SHAPE, "int32"))
+    meta = json.loads((root / "zarr.json").read_text())
+    meta["codecs"][0]["configuration"]["index_codecs"] = index
+    (root / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(zarrlite.errors.MetadataError, match="index_codecs must be of a fixed size"):
+        zarrlite.open(str(root))
+
+
+@pytest.mark.parametrize("location", ["start", "end"])
+def test_transposed_index_with_corrupt_checksum_is_refused(location, fixture_dir):
+    root = fixture_dir("shard-index-corrupt")
+    write_sharded("tensorstore", root, make_data(SHAPE, "int32"), index="transpose+crc32c", location=location)
+    path = root / "c" / "1" / "1"
+    shard = bytearray(path.read_bytes())
+    n = 4 * 3 * 16 + 4   # the index of 4 x 3 inner chunks and its checksum
+    shard[n // 2 if location == "start" else len(shard) - n // 2] ^= 1
+    path.write_bytes(bytes(shard))
+    with pytest.raises(zarrlite.ZarrliteError, match="crc32c checksum mismatch"):
+        zarrlite.open(str(root))[25, 35]

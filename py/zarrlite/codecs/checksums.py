@@ -45,7 +45,7 @@ def _fold(total: int, positive: bool) -> int:
     return (total - 1) % _MOD + 1 if positive else 0
 
 
-class _Checksum32(BytesBytesCodec):
+class Checksum32(BytesBytesCodec):
     name = ""
     default_location = "start"
 
@@ -79,7 +79,7 @@ class _Checksum32(BytesBytesCodec):
         return payload
 
 
-class Fletcher32(_Checksum32):
+class Fletcher32(Checksum32):
     name = "fletcher32"
     default_location = "end"
 
@@ -90,21 +90,21 @@ class Fletcher32(_Checksum32):
         return fletcher32(data)
 
 
-class Adler32(_Checksum32):
+class Adler32(Checksum32):
     name = "adler32"
 
     def checksum(self, data):
         return zlib.adler32(data)
 
 
-class Crc32(_Checksum32):
+class Crc32(Checksum32):
     name = "crc32"
 
     def checksum(self, data):
         return zlib.crc32(data)
 
 
-class Crc32cAt(_Checksum32):
+class Crc32cAt(Checksum32):
     """numcodecs' crc32c, which may sit at the start (zarr v3's `crc32c` is always at the end)."""
     name = "crc32c"
     default_location = "end"

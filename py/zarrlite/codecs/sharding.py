@@ -11,11 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ChunkError, MetadataError
-from .array_codecs import BytesCodec
+from .array_codecs import BytesCodec, TransposeCodec
+from .checksums import Checksum32
 from .crc32c import Crc32cCodec
 from .pipeline import ArrayBytesCodec, ChunkSpec, Pipeline
 
 EMPTY = np.uint64(2**64 - 1)
+CHECKSUMS = (Crc32cCodec, Checksum32)   # each adds 4 bytes: an index of fixed size, read with one range
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,12 @@ class ShardingCodec(ArrayBytesCodec):
             raise MetadataError(f"sharding: index_location must be 'start' or 'end', not {self.index_location!r}")
         if any(not isinstance(c, int) or c <= 0 for c in self.chunk_shape):
             raise MetadataError(f"sharding: inner chunk_shape {list(self.chunk_shape)} must be positive integers")
-        extra = [c for c in self.index.bytes_bytes if not isinstance(c, Crc32cCodec)]
-        if self.index.array_array or not isinstance(self.index.array_bytes, BytesCodec) or extra:
-            raise MetadataError("sharding: index_codecs must be fixed-size (bytes, optionally crc32c)")
+        fixed = (all(isinstance(c, TransposeCodec) for c in self.index.array_array)
+                 and isinstance(self.index.array_bytes, BytesCodec)
+                 and all(isinstance(c, CHECKSUMS) for c in self.index.bytes_bytes))
+        if not fixed:
+            raise MetadataError("sharding: index_codecs must be of a fixed size: transposes, bytes, then "
+                                f"checksums, not {', '.join(self.index.describe())}")
 
     @property
     def is_async(self):
@@ -48,7 +53,7 @@ class ShardingCodec(ArrayBytesCodec):
         return tuple(s // c for s, c in zip(shard_shape, self.chunk_shape))
 
     def index_nbytes(self, grid) -> int:
-        return math.prod(grid) * 16 + 4 * len(self.index.bytes_bytes)
+        return math.prod(grid) * 16 + 4 * len(self.index.bytes_bytes)  # 4 per checksum (all are)
 
     def index_range(self, grid) -> tuple[int, int]:
         """(start, length) for get_range; start is negative (a suffix) when the index is at the end."""
@@ -63,7 +68,7 @@ class ShardingCodec(ArrayBytesCodec):
         return self.index.decode_sync(data, spec)
 
     def chunk_spec(self, spec: ChunkSpec) -> ChunkSpec:
-        return ChunkSpec(self.chunk_shape, spec.dtype, spec.fill_value)
+        return ChunkSpec(self.chunk_shape, spec.dtype, spec.fill_value, spec.budget)
 
     @staticmethod
     def locate(index, coords, shard_nbytes: int | None = None):
