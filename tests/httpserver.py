@@ -71,6 +71,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self, head=False):
         f = self._resolve()
+        if f is None and self.server.missing_page is not None:  # as static hosts with a custom 404 page do
+            self._send(200, self.server.missing_page, {"Content-Type": "text/html"}, head)
+            return
         if f is None:
             self._send(404, b"not found", head=head)
             return
@@ -109,6 +112,7 @@ class RangeHTTPServer:
         self._httpd.mounts = {}
         self._httpd.stats = Stats()
         self._httpd.ignore_range = False
+        self._httpd.missing_page = None
         self._thread = None
 
     @property
@@ -127,6 +131,10 @@ class RangeHTTPServer:
 
     def set_ignore_range(self, flag: bool):
         self._httpd.ignore_range = flag
+
+    def set_missing_page(self, page: bytes | None):
+        """Answer a missing file with `page` and status 200 (None: 404, the default)."""
+        self._httpd.missing_page = page
 
     def start(self):
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="test-http", daemon=True)

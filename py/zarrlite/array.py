@@ -11,7 +11,7 @@ import numpy as np
 from .codecs.pipeline import ChunkSpec
 from .codecs.sharding import ShardingCodec
 from .context import Context
-from .errors import BudgetError, ChunkError, ZarrliteError
+from .errors import BudgetError, ChunkError, ZarrliteError, in_context
 from .formats.metadata import ArrayMetadata
 from .indexing import chunk_projections, flip_axes, normalize_selection, output_shape
 from .reopen import reduce_node
@@ -129,9 +129,7 @@ class Array:
             grid = self._sharding.grid(self.meta.chunks)
             shard = tuple(c // g for c, g in zip(coords, grid))
             where = f"inner chunk {tuple(coords)} of shard '{self.chunk_key(shard)}'"
-        err = type(exc)(f"array '{self.path}', {where}: {exc}")
-        err.__cause__ = exc
-        return err
+        return in_context(exc, f"array '{self.path}', {where}")
 
     def _copy(self, out, proj, chunk: np.ndarray, coords, chunk_shape) -> None:
         want = tuple(min(c, s - k * c) for c, s, k in zip(chunk_shape, self.shape, coords))
@@ -200,7 +198,7 @@ class Array:
         try:
             index = self._sharding.decode_index(data, grid)
         except ZarrliteError as e:
-            raise type(e)(f"array '{self.path}', shard '{key}': {e}") from e
+            raise in_context(e, f"array '{self.path}', shard '{key}'") from e
         self._ctx.remember_index(key, index)
         return index
 

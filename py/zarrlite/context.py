@@ -16,6 +16,7 @@ class Context:
     consolidated: dict | None = None        # node path -> metadata documents, when consolidated
     format: str | None = None               # detected at the root; children are the same format
     opened: object = None                   # reopen.OpenedWith: what the source's nodes pickle as
+    documents: dict = field(default_factory=dict)  # node path -> the metadata documents last read there
     shard_indexes: OrderedDict = field(default_factory=OrderedDict)
     shard_index_budget: int = 64 << 20
     _shard_index_bytes: int = 0

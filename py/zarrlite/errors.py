@@ -47,3 +47,14 @@ class SyncUnavailableError(ZarrliteError):
 class ZarrliteWarning(UserWarning):
     """Something read as the format says, but possibly not as the data's owner meant (e.g. chunks a
     server refused with 403 read as the fill value)."""
+
+
+def in_context(exc: ZarrliteError, where: str, named: str | None = None) -> ZarrliteError:
+    """`exc` with `where` (the array, and the chunk or document being read) before its message: the same
+    class, the original as its cause. Unchanged when the message already names `named` (default `where`).
+    The one place errors get the name of the array they happened in."""
+    if (named or where) in str(exc):
+        return exc
+    err = type(exc)(f"{where}: {exc}")
+    err.__cause__ = exc
+    return err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from .context import Context
-from .errors import ZarrliteError
+from .errors import NotFoundError, ZarrliteError
 from .formats.metadata import GroupMetadata
 from .ome import member_names, multiscale_from_attrs
 from .reopen import reduce_node
@@ -89,12 +89,15 @@ class Group:
             return err
 
     async def _is_node(self, name: str) -> bool:
-        keys = {"zarr3": ["zarr.json"], "zarr2": [".zarray", ".zgroup"], "n5": ["attributes.json"]}
-        store = self._ctx.store
-        for key in keys.get(self.format, []):
-            if await store.get(join_key(join_key(self.path, name), key)) is not None:
-                return True
-        return False
+        """Whether `name` is a member: it has metadata (as detection finds it: a static host's web page is
+        none), readable or not (a broken member is shown with its error), or is a directory of an N5 root."""
+        try:
+            await self.get_child(name)
+        except NotFoundError:
+            return False
+        except ZarrliteError:
+            pass
+        return True
 
     async def tree_async(self, depth: int = 8) -> str:
         lines = [f"/{self.path}  ({self.format} group){_attrs_note(self.attrs)}"]

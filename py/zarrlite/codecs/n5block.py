@@ -1,5 +1,6 @@
 """N5's block format as an array->bytes codec: a big-endian header (mode, ndim, block size x-first,
-and in mode 1 an element count), then the compressed big-endian data. Edge blocks may be smaller."""
+and in mode 1 an element count), then the compressed big-endian data. A block may be smaller than the
+dataset's blockSize (at the edge, or anywhere as rust-n5 writes them): it decodes padded to full size."""
 
 from __future__ import annotations
 
@@ -42,8 +43,14 @@ class N5BlockCodec(ArrayBytesCodec):
         if len(raw) < math.prod(shape) * spec.dtype.itemsize:
             raise ChunkError(f"N5 block: {len(raw)} bytes of data for a block of {list(shape)} "
                              f"({math.prod(shape) * spec.dtype.itemsize} bytes)")
-        n = math.prod(shape)
-        return np.frombuffer(raw, dtype=spec.dtype.newbyteorder(">"), count=n).reshape(shape)
+        block = np.frombuffer(raw, dtype=spec.dtype.newbyteorder(">"), count=math.prod(shape)).reshape(shape)
+        if shape == tuple(spec.shape):
+            return block
+        # A block smaller than blockSize (Java N5 writes edge blocks so, rust-n5 any block): its data
+        # padded with the fill value, as tensorstore reads it.
+        full = np.full(spec.shape, spec.fill_value, dtype=block.dtype)
+        full[tuple(slice(0, n) for n in shape)] = block
+        return full
 
 
 def parse_header(data, chunk_shape) -> tuple[tuple[int, ...], int, int]:
