@@ -14,6 +14,7 @@ method, so tests can count requests (and see that no HEAD was sent).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -38,6 +39,9 @@ class Entry:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: with Nagle on, the body waits for the client's delayed ACK
+    # of the headers (~40 ms on Linux), which would be measured as the reader's time
+    disable_nagle_algorithm = True
     server: "_Server"
 
     def log_message(self, *args):  # quiet
@@ -83,6 +87,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self):
+        with self.server.in_flight():
+            self._get()
+
+    def _get(self):
         if self.path.startswith("/storage/v1/b/"):
             return self._gcs_list()
         bucket, name, query = self._target()
@@ -182,6 +190,18 @@ class _Server(ThreadingHTTPServer):
         self.latency = 0.0
         self.log: list[Entry] = []
         self._lock = threading.Lock()
+        self.running = self.most_running = 0  # requests being answered now, and the most at once
+
+    @contextlib.contextmanager
+    def in_flight(self):
+        with self._lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running -= 1
 
     def log_entry(self, entry: Entry):
         with self._lock:
@@ -227,9 +247,15 @@ class S3Server:
         with self._httpd._lock:
             return list(self._httpd.log)
 
+    @property
+    def most_in_flight(self) -> int:
+        """The most requests answered at once since the log was cleared."""
+        return self._httpd.most_running
+
     def clear_log(self) -> None:
         with self._httpd._lock:
             self._httpd.log.clear()
+            self._httpd.most_running = self._httpd.running
 
     def __enter__(self):
         self._thread.start()

@@ -17,6 +17,7 @@ from .indexing import chunk_projections, flip_axes, normalize_selection, output_
 from .reopen import reduce_node
 from .runtime import run_cpu, run_sync
 from .stores.keys import join_key
+from .stores.ranges import merge_ranges
 
 
 class Array:
@@ -212,6 +213,8 @@ class Array:
         spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value))
 
         async def one_shard(shard, projs):
+            if len(projs) == math.prod(grid) and self.chunk_key(shard) not in self._ctx.shard_indexes:
+                return await self._read_whole_shard(shard, grid, projs, spec, out)
             index = await self._shard_index(shard, grid)
             wanted = []
             for proj in projs:
@@ -225,8 +228,28 @@ class Array:
 
         await bounded((one_shard(s, p) for s, p in by_shard.items()), self._ctx.concurrency)
 
+    async def _read_whole_shard(self, shard, grid, projs, spec, out):
+        """Every inner chunk of the shard is wanted: one GET of the whole shard, its index taken from it
+        (one request where the index and then the chunks would take two round trips)."""
+        sharding, key = self._sharding, self.chunk_key(shard)
+        data = await self._ctx.store.get(key)
+        mv = memoryview(data if data is not None else b"")
+        n = sharding.index_nbytes(grid)
+        try:
+            index = None if data is None else sharding.decode_index(
+                mv[:n] if sharding.index_location == "start" else mv[max(len(mv) - n, 0):], grid)
+        except ZarrliteError as e:
+            raise in_context(e, f"array '{self.path}', shard '{key}'") from e
+        for proj in projs:
+            where = None if index is None else sharding.locate(index, tuple(c % g for c, g in zip(proj.coords, grid)),
+                                                                len(mv))
+            if where is None:
+                out[proj.out_selection] = self.meta.fill_value
+            else:
+                await self._decode_into(mv[where[0]:where[0] + where[1]], spec, out, proj, proj.coords)
+
     async def _read_run(self, shard, run, spec, out):
-        """Fetch byte-adjacent inner chunks of one shard with a single range request, then decode each."""
+        """Fetch nearby inner chunks of one shard with a single range request (`coalesce`), then decode each."""
         start = run[0][0]
         end = max(o + n for o, n, _ in run)
         data = await self._ctx.store.get_range(self.chunk_key(shard), start, end - start)
@@ -240,14 +263,10 @@ class Array:
 
 
 def coalesce(wanted):
-    """Group (offset, nbytes, item) into runs of byte-adjacent ranges (no gap: nothing unneeded is read)."""
-    runs = []
-    for item in sorted(wanted, key=lambda w: w[0]):
-        if runs and runs[-1][-1][0] + runs[-1][-1][1] == item[0]:
-            runs[-1].append(item)
-        else:
-            runs.append([item])
-    return runs
+    """Group (offset, nbytes, item) into runs, each read with one request: byte ranges adjacent or a small
+    gap apart (stores/ranges.py, the rule reference reads follow too), in file order."""
+    runs = merge_ranges([(offset, nbytes) for offset, nbytes, _ in wanted])
+    return [[wanted[i] for i in run.members] for run in runs]
 
 
 async def bounded(coros, limit: int) -> None:

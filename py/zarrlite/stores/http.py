@@ -8,6 +8,7 @@ import queue
 import socket
 import urllib.parse
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import StoreError
 from ..runtime import per_loop
@@ -24,7 +25,7 @@ class HttpStore:
     with 403 (read as missing).
     """
 
-    def __init__(self, url: str, *, concurrency: int = 8, retries: int = 4, timeout: float = 30.0,
+    def __init__(self, url: str, *, concurrency: int = 16, retries: int = 4, timeout: float = 30.0,
                  backoff: float = 0.1, headers: dict | None = None):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
@@ -40,6 +41,10 @@ class HttpStore:
         self.concurrency = concurrency
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
+        # A blocking request holds a thread for its whole round trip: one thread per request in flight
+        # (asyncio's default executor has cores + 4, which caps a distant server at ~6 requests at once).
+        self._threads = ThreadPoolExecutor(concurrency, thread_name_prefix="zarrlite-http")
+        weakref.finalize(self, self._threads.shutdown, wait=False)
         self.bytes_received = 0
         self.requests = 0
         self.forbidden = ForbiddenKeys(self.url)  # keys refused with 403, read as missing
@@ -95,6 +100,9 @@ class HttpStore:
         return Response(resp.status, resp.reason or "", body, resp.getheader("Content-Range"),
                         int(length) if length and length.isdigit() else None)
 
+    def _in_thread(self, path: str, range_header: str | None):
+        return asyncio.get_running_loop().run_in_executor(self._threads, self._request_once, path, range_header)
+
     async def _fetch(self, key: str, start: int, length: int | None) -> bytes | None:
         return await self._fetch_url(self.key_url(key), start, length, lambda: self.forbidden.note(key))
 
@@ -102,7 +110,7 @@ class HttpStore:
         path = self._path(url)
 
         def send(range_header):
-            return asyncio.to_thread(self._request_once, path, range_header)
+            return self._in_thread(path, range_header)
 
         async with self._semaphore():
             return await fetch_with_retries(url, start, length, send, retries=self.retries, backoff=self.backoff,
@@ -120,7 +128,7 @@ class HttpStore:
 
     async def size(self, key):
         """The value's size from a one-byte range (http_rules.size_from)."""
-        answer = await asyncio.to_thread(self._request_once, self._path(self.key_url(key)), SIZE_RANGE)
+        answer = await self._in_thread(self._path(self.key_url(key)), SIZE_RANGE)
         return await size_from(None if isinstance(answer, NoAnswer) else answer, lambda: self.get(key))
 
     async def list(self, prefix=""):

@@ -1,0 +1,98 @@
+"""Requests are the cost: how many a read makes, counted in the log of a loopback S3-compatible server
+(tests/s3server.py). Data written by zarr-python 3; no timings are asserted."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+import zarrlite
+from s3server import S3Server
+
+
+@pytest.fixture
+def server():
+    with S3Server() as s3:
+        yield s3
+
+
+def _sharded(root, *, shape, shards, chunks):
+    import zarr
+
+    data = np.arange(np.prod(shape), dtype="<u2").reshape(shape)
+    arr = zarr.create_array(str(root), shape=shape, dtype=data.dtype, chunks=chunks, shards=shards,
+                            compressors=None)
+    arr[...] = data
+    return data
+
+
+def test_a_v3_node_costs_one_metadata_request(tmp_path, server):
+    import zarr
+
+    data = np.arange(40, dtype="i2").reshape(5, 8)
+    zarr.create_array(str(tmp_path / "a.zarr"), shape=data.shape, dtype=data.dtype, chunks=(5, 8))[...] = data
+    server.add_bucket("b", tmp_path)
+    arr = zarrlite.open("s3://b/a.zarr", endpoint_url=server.endpoint_url)
+    np.testing.assert_array_equal(arr[...], data)
+    assert [e.path.rsplit("/", 1)[-1] for e in server.log] == ["zarr.json", "0"]  # no 404s for other formats
+    assert all(e.status == 200 for e in server.log)
+
+
+def test_v2_and_n5_are_still_found(tmp_path, server):
+    import zarr
+
+    data = np.arange(12, dtype="<f4").reshape(3, 4)
+    zarr.create_array(str(tmp_path / "v2.zarr"), shape=data.shape, dtype=data.dtype, chunks=(2, 2),
+                      zarr_format=2)[...] = data
+    server.add_bucket("b", tmp_path)
+    np.testing.assert_array_equal(zarrlite.open(f"{server.endpoint_url}/b/v2.zarr")[...], data)
+    first = [e.path.rsplit("/", 1)[-1] for e in server.log][:1]
+    assert first == ["zarr.json"]  # v3 is asked first, alone; v2 only after its 404
+
+
+def test_nearby_inner_chunks_of_a_shard_are_one_request(tmp_path, server):
+    # A box over 2 x 2 inner chunks of a shard of 4 x 4: row-major, the two rows of the box are two byte
+    # ranges, two chunks (256 bytes) apart; one request reads both (the index is the other request).
+    data = _sharded(tmp_path / "s.zarr", shape=(32, 32), shards=(32, 32), chunks=(8, 8))
+    server.add_bucket("b", tmp_path)
+    arr = zarrlite.open(f"{server.endpoint_url}/b/s.zarr")
+    server.clear_log()
+    np.testing.assert_array_equal(arr[10:20, 3:12], data[10:20, 3:12])
+    shard_reads = [e for e in server.log if e.path.endswith("/c/0/0")]
+    assert len(shard_reads) == 2, shard_reads  # the index (a suffix), then 4 inner chunks in one range
+    assert shard_reads[0].range.startswith("bytes=-")
+
+
+def test_a_shard_wanted_whole_is_one_request(tmp_path, server):
+    data = _sharded(tmp_path / "s.zarr", shape=(4, 16, 16), shards=(1, 16, 16), chunks=(1, 4, 4))
+    server.add_bucket("b", tmp_path)
+    arr = zarrlite.open(f"{server.endpoint_url}/b/s.zarr")
+    server.clear_log()
+    np.testing.assert_array_equal(arr[...], data)
+    shards = sorted(e.path.split("/s.zarr/", 1)[1] for e in server.log)
+    assert shards == ["c/0/0/0", "c/1/0/0", "c/2/0/0", "c/3/0/0"]  # one GET each, no index request first
+    assert all(e.range is None for e in server.log)
+
+
+def test_requests_overlap_up_to_the_store_limit(tmp_path, server):
+    import zarr
+
+    data = np.arange(64 * 64, dtype="u1").reshape(64, 64)
+    zarr.create_array(str(tmp_path / "c.zarr"), shape=data.shape, dtype=data.dtype, chunks=(8, 8))[...] = data
+    server.add_bucket("b", tmp_path)
+    server.latency = 0.05  # long enough that the 64 chunk requests are all waiting at once
+    arr = zarrlite.open(f"{server.endpoint_url}/b/c.zarr")
+    server.clear_log()
+    np.testing.assert_array_equal(arr[...], data)
+    assert server.most_in_flight >= 12  # 16 allowed; not capped by a small default thread pool
+
+
+def test_no_head_requests(tmp_path, server):
+    data = _sharded(tmp_path / "s.zarr", shape=(8, 8), shards=(8, 8), chunks=(4, 4))
+    server.add_bucket("b", tmp_path)
+    arr = zarrlite.open("s3://b/s.zarr", endpoint_url=server.endpoint_url)
+    np.testing.assert_array_equal(arr[1:3, 5:7], data[1:3, 5:7])
+    assert asyncio.run(arr.store.size("c/0/0")) == (tmp_path / "s.zarr" / "c" / "0" / "0").stat().st_size
+    assert {e.method for e in server.log} == {"GET"}
