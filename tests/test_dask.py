@@ -13,7 +13,6 @@ import pytest
 
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
-import dask.array as da  # noqa: E402
 import cloudpickle  # noqa: E402
 
 import zarrlite  # noqa: E402

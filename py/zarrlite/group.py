@@ -27,6 +27,7 @@ class Group:
 
     attrs = property(lambda self: self.meta.attrs)
     format = property(lambda self: self.meta.format)
+    context = property(lambda self: self._ctx, doc="The settings and caches shared by the nodes of its source.")
 
     def __repr__(self):
         return f"<zarrlite.Group {self.format} '/{self.path}'>"
