@@ -55,6 +55,16 @@ ensure_venv() {
   fi
 }
 
+ensure_zarr32_venv() {
+  # zarr-python >= 3.2 writes the tests' rectilinear chunk grids (tests/writers.py zarr32_python); .venv pins 3.1
+  local venv="$CACHE/venv-zarr32" want="zarr==3.4.2"
+  [ "$(cat "$venv/.zarrlite-deps" 2>/dev/null)" = "$want" ] && return 0
+  log "creating .cache/venv-zarr32 (zarr-python $want)"
+  "$(find_python312)" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --cache-dir "$CACHE/pip" $want
+  echo "$want" > "$venv/.zarrlite-deps"
+}
+
 build_web() {
   [ -x web/build-web.sh ] || return 0
   PYTHON="$VENV/bin/python" CACHE="$CACHE" bash web/build-web.sh
@@ -63,6 +73,7 @@ build_web() {
 
 build_all() {
   ensure_venv
+  ensure_zarr32_venv
   build_web
 }
 

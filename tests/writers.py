@@ -428,3 +428,36 @@ def assert_same(actual, expected):
         a = np.ascontiguousarray(actual.astype(want)).view(f"u{want.itemsize // (2 if want.kind == 'c' else 1)}")
         e = np.ascontiguousarray(expected.astype(want)).view(a.dtype)
         np.testing.assert_array_equal(a, e, err_msg="values equal but bits differ (-0.0 or NaN payload)")
+
+
+# ----------------------------------------------------------------- zarr-python >= 3.2 (rectilinear)
+
+ZARR32_PYTHON = Path(__file__).resolve().parent.parent / ".cache" / "venv-zarr32" / "bin" / "python"
+
+_ZARR32_WRITE = """
+import json, sys
+import numpy as np, zarr
+root, args = sys.argv[1], json.loads(sys.argv[2])
+data = np.load(root + ".npy")
+zarr.config.set({"array.rectilinear_chunks": True})
+arr = zarr.create_array(root, shape=data.shape, dtype=data.dtype, chunks=args["chunks"], shards=args.get("shards"),
+                        fill_value=args.get("fill_value"), overwrite=True)
+for region in args.get("regions") or [[[0, n] for n in data.shape]]:
+    sel = tuple(slice(a, b) for a, b in region)
+    arr[sel] = data[sel]
+np.save(root + ".truth.npy", zarr.open_array(root, mode="r")[...])
+"""
+
+
+def zarr32_python(root, data: np.ndarray, *, chunks, shards=None, fill_value=None, regions=None) -> np.ndarray:
+    """Write `data` with zarr-python >= 3.2 (its own venv, made by build.sh: the main one pins 3.1), where
+    `chunks`/`shards` may be rectilinear (a list of edge lengths per dimension); `regions` ([[start, stop],
+    ...] per region) limits what is written. Returns what that zarr-python reads back."""
+    import subprocess
+
+    if not ZARR32_PYTHON.exists():
+        raise RuntimeError(f"{ZARR32_PYTHON} is missing: run ./build.sh")
+    np.save(f"{root}.npy", data)
+    args = {"chunks": chunks, "shards": shards, "fill_value": fill_value, "regions": regions}
+    subprocess.run([str(ZARR32_PYTHON), "-c", _ZARR32_WRITE, str(root), json.dumps(args)], check=True)
+    return np.load(f"{root}.truth.npy")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 
@@ -29,8 +30,9 @@ class Array:
         self.meta = meta
         sharding = meta.pipeline.array_bytes
         # Read inner chunks of shards with byte ranges when nothing sits around the sharding codec.
+        # (Shards of a rectilinear grid differ in size: they are read whole.)
         self._sharding = sharding if (isinstance(sharding, ShardingCodec) and not meta.pipeline.array_array
-                                      and not meta.pipeline.bytes_bytes) else None
+                                      and not meta.pipeline.bytes_bytes and meta.rectilinear is None) else None
 
     # -- description ------------------------------------------------------------------------
     shape = property(lambda self: self.meta.shape)
@@ -133,10 +135,17 @@ class Array:
         return in_context(exc, f"array '{self.path}', {where}")
 
     def _copy(self, out, proj, chunk: np.ndarray, coords, chunk_shape) -> None:
-        want = tuple(min(c, s - k * c) for c, s, k in zip(chunk_shape, self.shape, coords))
+        want = self._extent(coords, chunk_shape)
         if any(h < w for h, w in zip(chunk.shape, want)):
             raise ChunkError(f"block of shape {chunk.shape} is smaller than the expected {want}")
         out[proj.out_selection] = chunk[proj.chunk_selection]
+
+    def _extent(self, coords, chunk_shape) -> tuple[int, ...]:
+        """The part of the chunk at `coords` inside the array (the array's end cuts edge chunks)."""
+        grid = self.meta.rectilinear
+        starts = (grid.chunk_start(coords) if grid is not None and self._sharding is None
+                  else [k * c for k, c in zip(coords, chunk_shape)])   # regular (inner chunks of shards are)
+        return tuple(min(c, s - b) for c, s, b in zip(chunk_shape, self.shape, starts))
 
     async def _decode_into(self, data, spec: ChunkSpec, out, proj, coords) -> None:
         pipeline = self.meta.pipeline if self._sharding is None else self._sharding.inner
@@ -152,6 +161,11 @@ class Array:
         store = self._ctx.store
         spec = ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value)
 
+        grid = self.meta.rectilinear
+
+        def spec_of(coords):  # the chunks of a rectilinear grid differ in shape
+            return spec if grid is None else replace(spec, shape=grid.chunk_shape(coords))
+
         get_sync = getattr(store, "get_sync", None)
         if get_sync is not None and not self.meta.pipeline.is_async:
             # A local store: read, decode and copy in one worker-thread task.
@@ -161,11 +175,13 @@ class Array:
                     out[proj.out_selection] = self.meta.fill_value
                     return
                 try:
-                    self._copy(out, proj, self.meta.pipeline.decode_sync(data, spec), proj.coords, spec.shape)
+                    chunk_spec = spec_of(proj.coords)
+                    self._copy(out, proj, self.meta.pipeline.decode_sync(data, chunk_spec), proj.coords,
+                               chunk_spec.shape)
                 except ZarrliteError as e:
                     raise self._context(proj.coords, e) from e
 
-            await bounded((run_cpu(read_decode_copy, p) for p in chunk_projections(dims, self.meta.chunks)),
+            await bounded((run_cpu(read_decode_copy, p) for p in chunk_projections(dims, self.meta.chunk_grid)),
                           self._ctx.concurrency)
             return
 
@@ -174,9 +190,9 @@ class Array:
             if data is None:
                 out[proj.out_selection] = self.meta.fill_value
             else:
-                await self._decode_into(data, spec, out, proj, proj.coords)
+                await self._decode_into(data, spec_of(proj.coords), out, proj, proj.coords)
 
-        await bounded(map(one, chunk_projections(dims, self.meta.chunks)), self._ctx.concurrency)
+        await bounded(map(one, chunk_projections(dims, self.meta.chunk_grid)), self._ctx.concurrency)
 
     async def shard_index(self, shard):
         """The decoded index of the shard at grid coordinates `shard` (see `ShardingCodec.locate`), or None

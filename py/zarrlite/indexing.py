@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .errors import SelectionError
+from .formats.grids import ChunkGrid, RegularDim
 
 
 @dataclass(frozen=True)
@@ -76,16 +77,19 @@ def output_shape(dims: list[DimSelection]) -> tuple[int, ...]:
     return tuple(d.count for d in dims if not d.drop)
 
 
-def dim_projections(d: DimSelection, chunk: int) -> list[tuple[int, slice, slice]]:
+def dim_projections(d: DimSelection, chunk) -> list[tuple[int, slice, slice]]:
     """(chunk index, slice within the chunk, slice within the output axis) for each chunk touched.
-    Cost is the number of chunks touched, not the extent of the selection."""
+    `chunk` is the edge length of a regular grid or a grid dimension (formats/grids.py: `chunk_of`,
+    `start`, `edge`). Cost is the number of chunks touched, not the extent of the selection."""
+    dim = RegularDim(chunk) if isinstance(chunk, int) else chunk
     out = []
     if d.count == 0:
         return out
     idx, last = d.start, d.last
     while idx <= last:
-        k = idx // chunk
-        begin, end = k * chunk, (k + 1) * chunk
+        k = dim.chunk_of(idx)
+        begin = dim.start(k)
+        end = begin + dim.edge(k)
         last_in = idx + ((min(last, end - 1) - idx) // d.step) * d.step
         o0 = (idx - d.start) // d.step
         o1 = (last_in - d.start) // d.step + 1
@@ -101,8 +105,15 @@ class ChunkProjection:
     out_selection: tuple           # where it goes in the output (dropped dimensions removed)
 
 
-def chunk_projections(dims: list[DimSelection], chunks: tuple[int, ...]) -> Iterator[ChunkProjection]:
-    per_dim = [dim_projections(d, c) for d, c in zip(dims, chunks)]
+def _grid_dims(chunks) -> tuple:
+    """Edge lengths of a regular grid, or a ChunkGrid: one entry per dimension for dim_projections."""
+    return chunks.dims if isinstance(chunks, ChunkGrid) else tuple(chunks)
+
+
+def chunk_projections(dims: list[DimSelection], chunks) -> Iterator[ChunkProjection]:
+    """Per chunk touched: its coordinates and where its part of the selection goes. `chunks`: the chunk
+    shape of a regular grid, or a ChunkGrid (rectilinear grids too)."""
+    per_dim = [dim_projections(d, c) for d, c in zip(dims, _grid_dims(chunks))]
     for combo in itertools.product(*per_dim):
         yield ChunkProjection(
             coords=tuple(k for k, _, _ in combo),
@@ -111,8 +122,8 @@ def chunk_projections(dims: list[DimSelection], chunks: tuple[int, ...]) -> Iter
         )
 
 
-def count_chunks(dims: list[DimSelection], chunks: tuple[int, ...]) -> int:
-    return math.prod(len(dim_projections(d, c)) for d, c in zip(dims, chunks))
+def count_chunks(dims: list[DimSelection], chunks) -> int:
+    return math.prod(len(dim_projections(d, c)) for d, c in zip(dims, _grid_dims(chunks)))
 
 
 def flip_axes(dims: list[DimSelection]) -> tuple:

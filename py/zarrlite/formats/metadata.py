@@ -13,6 +13,7 @@ import numpy as np
 from ..codecs.pipeline import Pipeline
 from ..errors import KeyRejectedError, MetadataError
 from ..stores.keys import check_key
+from .grids import ChunkGrid, regular_grid
 
 MAX_DIM = 2**62
 
@@ -21,20 +22,29 @@ MAX_DIM = 2**62
 class ArrayMetadata:
     format: str                       # "zarr2" | "zarr3" | "n5"
     shape: tuple[int, ...]
-    chunks: tuple[int, ...]           # the stored chunk (the shard, when sharded)
+    chunks: tuple[int, ...]           # the stored chunk (the shard, when sharded); rectilinear: the largest
     dtype: np.dtype                   # as stored, with its byte order
     fill_value: Any
     pipeline: Pipeline
     chunk_key: Callable[[tuple[int, ...]], str] = field(compare=False)
     attrs: dict = field(default_factory=dict, compare=False)
     dimension_names: tuple | None = None
+    rectilinear: ChunkGrid | None = field(default=None, compare=False)  # None: the regular grid of `chunks`
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
 
     @property
+    def chunk_grid(self) -> ChunkGrid:
+        """Where each stored chunk starts and how large it is (formats/grids.py)."""
+        return self.rectilinear or regular_grid(self.shape, self.chunks)
+
+    @property
     def grid(self) -> tuple[int, ...]:
+        """Chunks per dimension."""
+        if self.rectilinear is not None:
+            return self.rectilinear.shape
         return tuple(math.ceil(s / c) for s, c in zip(self.shape, self.chunks))
 
 

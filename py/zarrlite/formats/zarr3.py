@@ -7,6 +7,7 @@ import numpy as np
 from ..codecs.chain import v3_pipeline
 from ..codecs.sharding import ShardingCodec
 from ..errors import MetadataError
+from .grids import ChunkGrid, parse_rectilinear
 from .metadata import (ArrayMetadata, GroupMetadata, check_sizes, expect_dict, int_list, member_path,
                        parse_fill_value)
 
@@ -69,11 +70,7 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
             raise MetadataError(f"{where}: missing {key!r}")
     shape = int_list(doc["shape"], f"{where} shape", minimum=0)
     dtype = parse_data_type(doc["data_type"], f"{where} data_type")
-    grid = expect_dict(doc["chunk_grid"], f"{where} chunk_grid")
-    if grid.get("name") != "regular":
-        raise MetadataError(f"{where}: chunk_grid {grid.get('name')!r} is not supported (only 'regular')")
-    conf = expect_dict(grid.get("configuration"), f"{where} chunk_grid.configuration")
-    chunks = int_list(conf.get("chunk_shape"), f"{where} chunk_shape", minimum=1)
+    chunks, rectilinear = parse_chunk_grid(doc["chunk_grid"], shape, where)
     check_sizes(shape, chunks, dtype, where)
     if doc.get("storage_transformers"):
         transformers = doc["storage_transformers"]
@@ -82,7 +79,7 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
         raise MetadataError(f"{where}: storage_transformers {names} are not supported")
     pipeline = v3_pipeline(doc["codecs"], len(shape), f"{where} codecs")
     if isinstance(pipeline.array_bytes, ShardingCodec):
-        pipeline.array_bytes.grid(chunks)  # checks that shards divide into inner chunks
+        _check_shards(pipeline.array_bytes, chunks, rectilinear)
     names = doc.get("dimension_names")
     if names is not None and (not isinstance(names, list) or len(names) != len(shape)):
         raise MetadataError(f"{where}: dimension_names must be a list of {len(shape)} names")
@@ -91,8 +88,32 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
         fill_value=parse_fill_value(doc.get("fill_value"), dtype, f"{where} fill_value"),
         pipeline=pipeline, chunk_key=_key_function(doc.get("chunk_key_encoding"), len(shape), where),
         attrs=expect_dict(doc.get("attributes") or {}, f"{where} attributes"),
-        dimension_names=tuple(names) if names else None,
+        dimension_names=tuple(names) if names else None, rectilinear=rectilinear,
     )
+
+
+def parse_chunk_grid(grid, shape, where: str) -> tuple[tuple[int, ...], ChunkGrid | None]:
+    """(chunk shape, None) for the core `regular` grid; for the zarr-extensions `rectilinear` grid its
+    largest chunk and the grid (formats/grids.py)."""
+    grid = expect_dict(grid, f"{where} chunk_grid")
+    name = grid.get("name")
+    conf = expect_dict(grid.get("configuration"), f"{where} chunk_grid.configuration")
+    if name == "regular":
+        return int_list(conf.get("chunk_shape"), f"{where} chunk_shape", minimum=1), None
+    if name == "rectilinear":
+        rectilinear = parse_rectilinear(conf, shape, f"{where} chunk_grid")
+        return rectilinear.largest, rectilinear
+    raise MetadataError(f"{where}: chunk_grid {name!r} is not supported (only 'regular' and 'rectilinear')")
+
+
+def _check_shards(sharding: ShardingCodec, chunks, rectilinear: ChunkGrid | None) -> None:
+    """Every shard must divide into inner chunks (in a rectilinear grid: every edge length)."""
+    sharding.grid(chunks)
+    for axis, dim in enumerate(rectilinear.dims if rectilinear else ()):
+        for edge in getattr(dim, "edges", ()):
+            if edge % sharding.chunk_shape[axis]:
+                raise MetadataError(f"sharding: shard edge {edge} of dimension {axis} is not a multiple of "
+                                    f"the inner chunk shape {list(sharding.chunk_shape)}")
 
 
 def _key_function(encoding, ndim: int, where: str):
