@@ -22,8 +22,8 @@ if IN_PYODIDE:
 __version__ = "0.1.0"
 __all__ = ["open", "open_async", "Array", "Group", "ZarrliteError", "MetadataError", "NotFoundError",
            "CodecError", "ChunkError", "SelectionError", "BudgetError", "StoreError", "KeyRejectedError",
-           "SyncUnavailableError", "ZarrliteWarning", "show", "explore", "to_dask", "ImageModel", "image_model",
-           "image_model_async"]
+           "SyncUnavailableError", "ZarrliteWarning", "show", "check", "check_async", "explore", "to_dask",
+           "ImageModel", "image_model", "image_model_async"]
 
 
 async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES, concurrency: int = 16,
@@ -55,6 +55,19 @@ def to_dask(source, path: str = "", **options):
     from .dask_array import to_dask as array_to_dask
 
     return array_to_dask(source, path, **options)
+
+
+async def check_async(source, path: str = "", **options):
+    """Whether each array at and below `path` is readable, in this Python and in the browser runtime, and
+    if not why, from metadata only: a `zarrlite.readability.CheckReport` (see `zarrlite check`)."""
+    from .readability import check_async as check_hierarchy
+
+    return await check_hierarchy(source, path, **options)
+
+
+def check(source, path: str = "", **options):
+    """Synchronous form of `check_async` (CPython)."""
+    return run_sync(check_async(source, path, **options), "await zarrlite.check_async(source, path)")
 
 
 def show(source, selection=None, *args, **options):

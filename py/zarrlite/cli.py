@@ -1,4 +1,4 @@
-"""zarrlite info | get | view"""
+"""zarrlite info | get | check | view"""
 
 from __future__ import annotations
 
@@ -72,6 +72,14 @@ def _get(args) -> int:
     return 0
 
 
+def _check(args) -> int:
+    from . import check
+
+    report = check(args.source, args.path or "")
+    print(json.dumps(report.as_dict(), indent=1) if args.json else report.text())
+    return 0 if report.readable else 1
+
+
 def _view(args) -> int:
     from .serve import serve_viewer
     return serve_viewer(args.source, port=args.port, open_browser=not args.no_browser)
@@ -103,6 +111,12 @@ def main(argv=None) -> int:
     p.add_argument("--select", default=None, help='numpy-style selection, e.g. "0,:,100:200:2"')
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=_get)
+    p = sub.add_parser("check", help="whether each array is readable here and in the browser, and if not why "
+                                     "(exit status 1 when something is not)")
+    p.add_argument("source")
+    p.add_argument("path", nargs="?", default="")
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.set_defaults(func=_check)
     p = sub.add_parser("view", help="serve the viewer on 127.0.0.1 (and SOURCE, if a local path)")
     p.add_argument("source", nargs="?", default=None)
     p.add_argument("--port", type=int, default=0)

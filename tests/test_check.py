@@ -1,0 +1,181 @@
+"""`zarrlite check SOURCE [PATH]` (and `zarrlite.check`): per array, readable in this Python and in the
+browser runtime or exactly why not, from metadata only, plus chunk-key mismatches found by listing.
+Run as a user would: the CLI in a subprocess (text, --json, exit status).
+
+Arrays are written by zarr-python 3, numcodecs and tensorstore; metadata is edited by hand only for what
+no writer produces (an unknown codec, extension, data type or grid, a broken document, a .zarray that
+lost its dimension_separator)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numcodecs
+import numpy as np
+import pytest
+import zarr
+import zarrlite
+from numcodecs.zarr3 import PCodec
+from writers import make_data, ts_n5, ts_zarr3
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "py"), env.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-m", "zarrlite.cli", *args], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=ROOT)
+
+
+def edit_json(path: Path, change):
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+@pytest.fixture(scope="module")
+def mixed(fixture_dir):
+    """A zarr v3 group: arrays readable everywhere, one only in CPython (pcodec), and ones no runtime reads."""
+    root = fixture_dir("check-mixed") / "data.zarr"
+    g = zarr.open_group(str(root), mode="w", zarr_format=3)
+    for name in ("ok", "ext_optional", "ext_required", "dtype", "grid", "codec", "brokenjson"):
+        a = g.create_array(name, shape=(8, 8), dtype="<u2", chunks=(4, 4))
+        a[...] = make_data((8, 8), "<u2", seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # numcodecs' zarr3 codecs warn that their spec may change
+        pc = g.create_array("sub/pc", shape=(100,), dtype="<f8", chunks=(50,), serializer=PCodec(level=8),
+                            compressors=None)
+    pc[...] = np.linspace(0, 1, 100)
+    edit_json(root / "ext_optional" / "zarr.json", lambda d: d.update(an_ext={"must_understand": False}))
+    edit_json(root / "ext_required" / "zarr.json", lambda d: d.update(an_ext={"name": "an_ext"}))
+    edit_json(root / "dtype" / "zarr.json", lambda d: d.update(data_type="uint12"))
+    edit_json(root / "grid" / "zarr.json", lambda d: d.update(chunk_grid={"name": "hexagonal", "configuration": {}}))
+    edit_json(root / "codec" / "zarr.json",
+              lambda d: d["codecs"].append({"name": "frobnicate", "configuration": {}}))
+    (root / "brokenjson" / "zarr.json").write_text('{"zarr_format": 3, "node_type": "arr')
+    return root
+
+
+def by_path(report) -> dict:
+    return {n.path: n for n in report.nodes}
+
+
+def problems(node, runtime) -> str:
+    return " ".join(f"{p.kind}: {p.message}" for p in node.problems[runtime])
+
+
+def test_each_array_says_where_it_is_readable_and_why_not(mixed):
+    nodes = by_path(zarrlite.check(str(mixed)))
+    assert set(nodes) == {"", "ok", "ext_optional", "ext_required", "dtype", "grid", "codec", "brokenjson", "sub",
+                          "sub/pc"}
+    for path in ("", "ok", "ext_optional", "sub"):
+        assert nodes[path].readable("python") and nodes[path].readable("browser"), nodes[path]
+    pc = nodes["sub/pc"]
+    assert pc.readable("python") and not pc.readable("browser")
+    assert "pcodec" in problems(pc, "browser") and "browser" in problems(pc, "browser")
+    expected = {"ext_required": "an_ext", "dtype": "uint12", "grid": "hexagonal", "codec": "frobnicate",
+                "brokenjson": "JSON"}
+    for path, needle in expected.items():
+        for runtime in ("python", "browser"):
+            text = problems(nodes[path], runtime)
+            assert needle in text and path in text, (path, runtime, text)   # the error names the array
+    assert nodes["codec"].problems["python"][0].kind == "codec"
+    assert nodes["brokenjson"].kind == "node" and nodes["brokenjson"].problems["python"][0].kind == "metadata"
+
+
+def test_cli_text_names_each_problem_and_exits_1(mixed):
+    out = run("check", str(mixed))
+    assert out.returncode == 1, out.stderr
+    lines = out.stdout.splitlines()
+    start = {ln.split()[0]: i for i, ln in enumerate(lines) if ln.startswith("/")}
+    block = lambda name: "\n".join(lines[start[f"/{name}"]:start[f"/{name}"] + 3])
+    assert lines[start["/ok"]].endswith("  ok")
+    pc = block("sub/pc")
+    assert "python:  readable" in pc and "browser: NOT readable" in pc and "pcodec" in pc, out.stdout
+    assert "frobnicate" in block("codec") and "uint12" in block("dtype") and "hexagonal" in block("grid")
+    assert "1 unreadable" not in lines[-1] and "unreadable in the browser" in lines[-1]
+
+
+def test_cli_json(mixed):
+    out = run("check", str(mixed), "--json")
+    assert out.returncode == 1, out.stderr
+    doc = json.loads(out.stdout)
+    nodes = {n["path"]: n for n in doc["nodes"]}
+    assert doc["readable"] is False
+    assert nodes["sub/pc"]["readable"] == {"python": True, "browser": False}
+    assert nodes["sub/pc"]["problems"]["browser"][0]["kind"] == "codec"
+    assert nodes["ok"]["readable"] == {"python": True, "browser": True} and nodes["ok"]["problems"]["python"] == []
+    assert nodes["codec"]["readable"] == {"python": False, "browser": False}
+    assert doc["unreadable"] == {"python": 5, "browser": 6}
+
+
+def test_cli_path_and_a_clean_tree_exit_0(mixed):
+    out = run("check", str(mixed), "ok")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.splitlines()[0].startswith("/ok ")
+    out = run("check", str(mixed), "sub")
+    assert out.returncode == 1 and "pcodec" in out.stdout
+    out = run("check", str(mixed), "nothing/here")
+    assert out.returncode == 1 and "no array or group" in out.stderr
+
+
+def test_v2_lzma_outside_xz_is_not_read_in_the_browser(fixture_dir):
+    root = fixture_dir("check-lzma") / "v2.zarr"
+    g = zarr.open_group(str(root), mode="w", zarr_format=2)
+    a = g.create_array("alone", shape=(10, 10), dtype="<u2", chunks=(5, 5), compressors=numcodecs.LZMA(format=2))
+    a[...] = 7
+    b = g.create_array("xz", shape=(10, 10), dtype="<u2", chunks=(5, 5), compressors=numcodecs.LZMA())
+    b[...] = 8
+    nodes = by_path(zarrlite.check(str(root)))
+    assert nodes["alone"].readable("python") and not nodes["alone"].readable("browser")
+    assert "lzma" in problems(nodes["alone"], "browser")
+    assert nodes["xz"].readable("python") and nodes["xz"].readable("browser")
+
+
+def test_v2_nested_chunks_without_dimension_separator(fixture_dir):
+    """zarr-python writes '/'-nested chunk files; a .zarray without dimension_separator names them '0.0',
+    so they read as the fill value. check finds the files and says so."""
+    root = fixture_dir("check-v2-nested") / "v2.zarr"
+    g = zarr.open_group(str(root), mode="w", zarr_format=2)
+    a = g.create_array("nested", shape=(8, 8), dtype="<u2", chunks=(4, 4), chunk_key_encoding={"name": "v2", "separator": "/"},
+                       fill_value=0)
+    a[...] = make_data((8, 8), "<u2", seed=3) | 1
+    assert (root / "nested" / "0" / "0").is_file()
+    edit_json(root / "nested" / ".zarray", lambda d: d.pop("dimension_separator"))
+    assert not zarrlite.open(str(root), "nested")[...].any()      # the silent failure check exists for
+    node = by_path(zarrlite.check(str(root)))["nested"]
+    for runtime in ("python", "browser"):
+        assert node.problems[runtime][0].kind == "chunk keys"
+        assert "dimension_separator" in node.problems[runtime][0].message and "0/0" in node.problems[runtime][0].message
+    ok = fixture_dir("check-v2-flat") / "v2.zarr"
+    zarr.create_array(str(ok), shape=(8, 8), dtype="<u2", chunks=(4, 4), zarr_format=2)[...] = 5
+    assert zarrlite.check(str(ok)).readable
+
+
+def test_v3_chunk_key_separator_mismatch(fixture_dir):
+    root = fixture_dir("check-v3-keys") / "a.zarr"
+    ts_zarr3(root, make_data((8, 8), "<u2", seed=4), chunks=(4, 4), data_type="uint16")
+    assert (root / "c" / "0" / "0").is_file()
+    assert zarrlite.check(str(root)).readable
+    edit_json(root / "zarr.json", lambda d: d.update(
+        chunk_key_encoding={"name": "default", "configuration": {"separator": "."}}))
+    node = by_path(zarrlite.check(str(root)))[""]
+    assert [p.kind for p in node.problems["python"]] == ["chunk keys"]
+    assert "'c/0/0'" in node.problems["python"][0].message and "'c.0.0'" in node.problems["python"][0].message
+
+
+def test_n5_and_implicit_groups(fixture_dir):
+    root = fixture_dir("check-n5") / "d.n5"
+    (root).mkdir(parents=True)
+    (root / "attributes.json").write_text(json.dumps({"n5": "4.0.0"}))
+    ts_n5(root / "setup0" / "s0", make_data((9, 9), "uint8", seed=5), block_size=(4, 4), data_type="uint8",
+          compression={"type": "xz"})
+    report = zarrlite.check(str(root))
+    assert [n.path for n in report.nodes] == ["", "setup0", "setup0/s0"] and report.readable
+    assert run("check", str(root)).returncode == 0
