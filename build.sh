@@ -55,6 +55,17 @@ ensure_venv() {
   fi
 }
 
+ensure_zarr2_venv() {
+  # zarr-python 2.18 (it needs numpy 1) writes the tests' v2 object and string fixtures (tests/writers.py zarr2_python)
+  local venv="$CACHE/venv-zarr2" want="zarr==2.18.7 numcodecs==0.15.1 numpy==1.26.4"
+  [ "$(cat "$venv/.zarrlite-deps" 2>/dev/null)" = "$want" ] && return 0
+  log "creating .cache/venv-zarr2 (zarr-python 2.18)"
+  "$(find_python312)" -m venv "$venv"
+  # shellcheck disable=SC2086
+  "$venv/bin/python" -m pip install -q --cache-dir "$CACHE/pip" $want
+  echo "$want" > "$venv/.zarrlite-deps"
+}
+
 ensure_zarr32_venv() {
   # zarr-python >= 3.2 writes the tests' rectilinear chunk grids (tests/writers.py zarr32_python); .venv pins 3.1
   local venv="$CACHE/venv-zarr32" want="zarr==3.4.2"
@@ -74,6 +85,7 @@ build_web() {
 build_all() {
   ensure_venv
   ensure_zarr32_venv
+  ensure_zarr2_venv
   build_web
 }
 
@@ -105,7 +117,8 @@ case "${1:-build}" in
   bench)
     build_all
     shift || true
-    exec "$VENV/bin/python" bench/run.py "$@"
+    "$VENV/bin/python" bench/run.py "$@"
+    exec "$VENV/bin/python" bench/dask_bench.py   # dask.distributed and xarray (its own cluster and views)
     ;;
   *) echo "usage: $0 [build|test|serve|bench|fuzz]" >&2; exit 2 ;;
 esac

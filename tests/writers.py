@@ -430,6 +430,47 @@ def assert_same(actual, expected):
         np.testing.assert_array_equal(a, e, err_msg="values equal but bits differ (-0.0 or NaN payload)")
 
 
+# ------------------------------------------------------------------------- zarr-python 2.18
+
+ZARR2_PYTHON = Path(__file__).resolve().parent.parent / ".cache" / "venv-zarr2" / "bin" / "python"
+
+_ZARR2_READBACK = """
+import json, sys
+import numpy as np, zarr
+
+def plain(v):
+    if isinstance(v, bytes):
+        return {"bytes": v.hex()}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, np.ndarray):  # a sub-array field
+        return plain(v.tolist())
+    if hasattr(v, "isoformat"):  # datetimes
+        return v.isoformat()
+    return v.item() if isinstance(v, np.generic) else v
+
+a = zarr.open_array(sys.argv[1], mode="r")[...]
+print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "values": plain(a.ravel().tolist())}))
+"""
+
+
+def zarr2_python(root, code: str) -> dict:
+    """Run `code` under zarr-python 2.18 (its own venv, made by build.sh: it needs numpy 1) with `path`
+    bound to `root`, then read the array back there with zarr 2.18 itself: {"dtype", "shape", "values"},
+    the values flattened, bytes as {"bytes": hex}."""
+    import subprocess
+
+    if not ZARR2_PYTHON.exists():
+        raise RuntimeError(f"{ZARR2_PYTHON} is missing: run ./build.sh")
+    for args in (["-c", f"path = {str(root)!r}\n{code}"], ["-c", _ZARR2_READBACK, str(root)]):
+        out = subprocess.run([str(ZARR2_PYTHON), *args], capture_output=True, text=True)
+        if out.returncode:
+            raise RuntimeError(f"zarr-python 2.18 failed:\n{out.stderr}")
+    return json.loads(out.stdout)
+
+
 # ----------------------------------------------------------------- zarr-python >= 3.2 (rectilinear)
 
 ZARR32_PYTHON = Path(__file__).resolve().parent.parent / ".cache" / "venv-zarr32" / "bin" / "python"

@@ -13,6 +13,7 @@ from .codecs.pipeline import ChunkSpec
 from .codecs.sharding import ShardingCodec
 from .context import Context
 from .errors import BudgetError, ChunkError, ZarrliteError, in_context
+from .formats.dtypes import native
 from .formats.metadata import ArrayMetadata
 from .indexing import chunk_projections, flip_axes, normalize_selection, output_shape
 from .reopen import reduce_node
@@ -46,7 +47,7 @@ class Array:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of what reads return: the stored dtype in native byte order."""
-        return self.meta.dtype.newbyteorder("=")
+        return native(self.meta.dtype)
 
     @property
     def chunks(self) -> tuple[int, ...]:
@@ -159,7 +160,7 @@ class Array:
 
     async def _read_chunks(self, dims, out) -> None:
         store = self._ctx.store
-        spec = ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value)
+        spec = ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value, self._ctx.max_bytes)
 
         grid = self.meta.rectilinear
 
@@ -226,7 +227,8 @@ class Array:
         by_shard = defaultdict(list)
         for proj in chunk_projections(dims, inner):
             by_shard[tuple(c // g for c, g in zip(proj.coords, grid))].append(proj)
-        spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value))
+        spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value,
+                                             self._ctx.max_bytes))
 
         async def one_shard(shard, projs):
             if len(projs) == math.prod(grid) and self.chunk_key(shard) not in self._ctx.shard_indexes:

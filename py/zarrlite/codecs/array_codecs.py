@@ -40,7 +40,7 @@ class TransposeCodec(ArrayArrayCodec):
     def resolve(self, spec: ChunkSpec) -> ChunkSpec:
         if len(self.order) != len(spec.shape):
             raise MetadataError(f"transpose order {list(self.order)} does not match {len(spec.shape)} dimensions")
-        return ChunkSpec(tuple(spec.shape[i] for i in self.order), spec.dtype, spec.fill_value)
+        return ChunkSpec(tuple(spec.shape[i] for i in self.order), spec.dtype, spec.fill_value, spec.budget)
 
     def decode(self, arr: np.ndarray, spec: ChunkSpec) -> np.ndarray:
         return arr.transpose(np.argsort(self.order))

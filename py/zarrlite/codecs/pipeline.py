@@ -21,10 +21,12 @@ DecodeSteps = Generator[tuple[Any, Any, int], Any, np.ndarray]
 
 @dataclass(frozen=True)
 class ChunkSpec:
-    """What a codec decodes to: the chunk's shape, dtype (with its byte order) and fill value."""
+    """What a codec decodes to: the chunk's shape, dtype (with its byte order) and fill value; `budget`
+    the read's memory budget (it bounds variable-length chunks, whose size the dtype does not say)."""
     shape: tuple[int, ...]
     dtype: np.dtype
     fill_value: Any = 0
+    budget: int | None = None
 
     @property
     def nbytes(self) -> int:

@@ -16,11 +16,10 @@ from ..errors import CodecError
 _FACTORIES: dict[str, list[Callable[[dict], Any]]] = {}
 
 # Codecs that would execute or deserialise arbitrary objects: never decoded.
+# (vlen-utf8, vlen-bytes and json2 read data only: codecs/vlen.py, registered below.)
 REFUSED = frozenset({
-    "pickle", "json", "json2", "msgpack", "msgpack2", "vlen-utf8", "vlen-bytes", "vlen-array",
-    "categorize", "object", "numcodecs.pickle", "numcodecs.json2", "numcodecs.msgpack2",
-    "numcodecs.vlen-utf8", "numcodecs.vlen-bytes", "numcodecs.vlen-array",
-    "numcodecs.categorize",
+    "pickle", "json", "msgpack", "msgpack2", "vlen-array", "categorize", "object",
+    "numcodecs.pickle", "numcodecs.msgpack2", "numcodecs.vlen-array", "numcodecs.categorize",
 })
 
 
@@ -46,3 +45,13 @@ def make_compressor(name: str, config: dict):
 
 def available() -> list[str]:
     return sorted(n for n, f in _FACTORIES.items() if f)
+
+
+def _register_variable_length() -> None:
+    from .vlen import CODECS  # pure Python: every runtime decodes them
+
+    for name, codec in CODECS.items():
+        register(name, codec)
+
+
+_register_variable_length()

@@ -68,7 +68,7 @@ class ShardingCodec(ArrayBytesCodec):
         return self.index.decode_sync(data, spec)
 
     def chunk_spec(self, spec: ChunkSpec) -> ChunkSpec:
-        return ChunkSpec(self.chunk_shape, spec.dtype, spec.fill_value)
+        return ChunkSpec(self.chunk_shape, spec.dtype, spec.fill_value, spec.budget)
 
     @staticmethod
     def locate(index, coords, shard_nbytes: int | None = None):

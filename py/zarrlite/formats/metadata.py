@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -12,7 +13,9 @@ import numpy as np
 
 from ..codecs.pipeline import Pipeline
 from ..errors import KeyRejectedError, MetadataError
+from ..jsontext import MAX_JSON_DEPTH, json_depth
 from ..stores.keys import check_key
+from . import dtypes
 from .grids import ChunkGrid, regular_grid
 
 MAX_DIM = 2**62
@@ -54,21 +57,6 @@ class GroupMetadata:
     attrs: dict = field(default_factory=dict)
     # path (relative to this group) -> raw metadata document, when consolidated metadata is present
     consolidated: dict | None = None
-
-
-MAX_JSON_DEPTH = 256
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
-
-
-def json_depth(text: str) -> int:
-    """How deeply the arrays and objects of JSON text nest, from a linear scan of the brackets outside
-    strings (no recursion, so it cannot itself run out of stack)."""
-    brackets = _JSON_STRING.sub("", text).encode("utf-8", "surrogatepass").translate(None, _NOT_A_BRACKET)
-    if not brackets:
-        return 0
-    b = np.frombuffer(brackets, np.uint8)
-    return int(np.cumsum(np.where((b == ord("[")) | (b == ord("{")), 1, -1)).max())
 
 
 def load_json(data: bytes, where: str) -> Any:
@@ -137,10 +125,15 @@ def parse_float(value, dtype: np.dtype, where: str):
     raise MetadataError(f"{where}: fill value {value!r} is not valid for {dtype}")
 
 
-def parse_fill_value(value, dtype: np.dtype, where: str):
-    """A numpy scalar of `dtype` from a JSON fill value; None means 0 (as zarr-python reads it)."""
+def parse_fill_value(value, dtype: np.dtype, where: str, object_codec: str | None = None):
+    """A numpy scalar of `dtype` from a JSON fill value; None means 0 (as zarr-python reads it).
+    `object_codec` (vlen-bytes, json2) says what an object dtype holds."""
+    if dtypes.variable_length(dtype) or dtype.kind in "USV":
+        return _text_fill(value, dtype, where, object_codec)
     if value is None:
         return np.zeros((), dtype=dtype)[()]
+    if isinstance(value, str) and dtype.kind in "iufc":
+        value = _number_text(value)  # zarr-python accepts v2 fill values such as "0"
     kind = dtype.kind
     try:
         if kind == "b":
@@ -173,3 +166,52 @@ def parse_fill_value(value, dtype: np.dtype, where: str):
     except (TypeError, ValueError, OverflowError) as e:
         raise MetadataError(f"{where}: fill value {value!r} is not valid for {dtype}: {e}") from e
     raise MetadataError(f"{where}: fill value {value!r} is not valid for {dtype}")
+
+
+def _number_text(value: str):
+    """"0", "-3", "2.5" -> the number; other strings (NaN, hex bit patterns) are left as they are."""
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return float(value) if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value) else value
+    except ValueError:
+        return value
+
+
+def _base64(value, dtype, where) -> bytes:
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError) as e:
+        raise MetadataError(f"{where}: fill value {value!r} for {dtype} is not base64") from e
+
+
+def _text_fill(value, dtype: np.dtype, where: str, object_codec):
+    """Fill values of strings, bytes, structured and object types. Strings are text (a number reads as
+    its text, as zarr-python 3 reads zarr-python 2's default 0); bytes, raw bytes and structured values
+    are base64 of the stored bytes; JSON objects are the JSON value itself."""
+    if dtype == dtypes.OBJECTS:
+        if object_codec == "json2":
+            return value
+        return b"" if not isinstance(value, str) else _base64(value, dtype, where)
+    if dtype.kind not in "SV":  # StringDType and fixed-length unicode
+        if value is None:
+            return ""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            raise MetadataError(f"{where}: fill value {value!r} is not a string")
+        return value if dtype.kind != "U" else dtype.type(value)
+    if value is None or (value == 0 and not isinstance(value, bool) and dtype.kind == "S"):
+        return np.zeros((), dtype=dtype)[()]
+    if not isinstance(value, str):
+        raise MetadataError(f"{where}: fill value {value!r} for {dtype} is not base64 text")
+    raw = _base64(value, dtype, where)
+    if dtype.kind == "S":
+        if len(raw) > dtype.itemsize:
+            raise MetadataError(f"{where}: fill value {value!r} is longer than {dtype}")
+        return np.bytes_(raw)
+    if len(raw) != dtype.itemsize:
+        raise MetadataError(f"{where}: fill value {value!r} is {len(raw)} bytes, not the {dtype.itemsize} of {dtype}")
+    return np.frombuffer(raw, dtype=dtype)[0]

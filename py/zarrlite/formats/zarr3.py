@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..codecs.chain import v3_pipeline
 from ..codecs.sharding import ShardingCodec
 from ..errors import MetadataError
+from .dtypes import check_object_codec, v3_data_type
 from .grids import ChunkGrid, parse_rectilinear
 from .metadata import (ArrayMetadata, GroupMetadata, check_sizes, expect_dict, int_list, member_path,
                        parse_fill_value)
 
 KEY = "zarr.json"
-
-DATA_TYPES = {
-    "bool": "|b1", "int8": "|i1", "int16": "<i2", "int32": "<i4", "int64": "<i8",
-    "uint8": "|u1", "uint16": "<u2", "uint32": "<u4", "uint64": "<u8",
-    "float16": "<f2", "float32": "<f4", "float64": "<f8", "complex64": "<c8", "complex128": "<c16",
-}
-
-
-def parse_data_type(value, where: str) -> np.dtype:
-    if isinstance(value, dict):  # extension form {"name": ..., "configuration": ...}
-        value = value.get("name")
-    if isinstance(value, str) and value in DATA_TYPES:
-        return np.dtype(DATA_TYPES[value])
-    raise MetadataError(f"{where}: data_type {value!r} is not supported "
-                        f"(supported: {', '.join(DATA_TYPES)})")
-
 
 def parse_node(doc, where: str) -> ArrayMetadata | GroupMetadata:
     doc = expect_dict(doc, where)
@@ -69,7 +52,7 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
         if key not in doc:
             raise MetadataError(f"{where}: missing {key!r}")
     shape = int_list(doc["shape"], f"{where} shape", minimum=0)
-    dtype = parse_data_type(doc["data_type"], f"{where} data_type")
+    dtype, object_codec = v3_data_type(doc["data_type"], f"{where} data_type")
     chunks, rectilinear = parse_chunk_grid(doc["chunk_grid"], shape, where)
     check_sizes(shape, chunks, dtype, where)
     if doc.get("storage_transformers"):
@@ -80,12 +63,13 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
     pipeline = v3_pipeline(doc["codecs"], len(shape), f"{where} codecs")
     if isinstance(pipeline.array_bytes, ShardingCodec):
         _check_shards(pipeline.array_bytes, chunks, rectilinear)
+    check_object_codec(doc["data_type"], object_codec, pipeline, where)
     names = doc.get("dimension_names")
     if names is not None and (not isinstance(names, list) or len(names) != len(shape)):
         raise MetadataError(f"{where}: dimension_names must be a list of {len(shape)} names")
     return ArrayMetadata(
         format="zarr3", shape=shape, chunks=chunks, dtype=dtype,
-        fill_value=parse_fill_value(doc.get("fill_value"), dtype, f"{where} fill_value"),
+        fill_value=parse_fill_value(doc.get("fill_value"), dtype, f"{where} fill_value", object_codec),
         pipeline=pipeline, chunk_key=_key_function(doc.get("chunk_key_encoding"), len(shape), where),
         attrs=expect_dict(doc.get("attributes") or {}, f"{where} attributes"),
         dimension_names=tuple(names) if names else None, rectilinear=rectilinear,
