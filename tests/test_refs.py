@@ -9,86 +9,27 @@ import base64
 import json
 import time
 
-import h5py
-import netCDF4
 import numpy as np
 import pytest
 import zarrlite
-from kerchunk.combine import MultiZarrToZarr
-from kerchunk.df import refs_to_dataframe
-from kerchunk.hdf import SingleHdf5ToZarr
+from refs_fixtures import H5_DATASETS, chunk_refs, kerchunk_refs, write_fletcher32, write_h5, write_netcdf
 from writers import assert_same, make_data
 from zarrlite.stores.ranges import Run, merge_ranges
 
-H5_DATASETS = ["gz", "raw", "grp/deep", "contig", "big"]
-
-
-def kerchunk_refs(path, url, inline_threshold=0):
-    with open(path, "rb") as f:
-        return SingleHdf5ToZarr(f, url=url, inline_threshold=inline_threshold).translate()
-
-
-def chunk_refs(refs, prefix):
-    """The references of the chunks of array `prefix` that point into a file ([url, offset, length])."""
-    return {k: v for k, v in refs["refs"].items()
-            if k.startswith(prefix + "/") and isinstance(v, list) and "/." not in k}
-
-
 @pytest.fixture(scope="module")
 def h5(fixture_dir):
-    """A folder with data.h5 (h5py: gzip + shuffle, plain chunks with edges, a deep group, a contiguous
-    dataset, big incompressible chunks), its kerchunk references as refs.json (target "data.h5",
-    relative) and the truth as h5py reads it."""
+    """A folder with data.h5, its references refs.json, and the truth (refs_fixtures.write_h5)."""
     root = fixture_dir("refs-h5")
-    path = root / "data.h5"
-    with h5py.File(path, "w") as f:
-        f.create_dataset("gz", data=make_data((60, 70), "<i4", seed=1), chunks=(10, 14), compression="gzip",
-                         compression_opts=4, shuffle=True)
-        f.create_dataset("raw", data=make_data((33, 17), "<f8", seed=2), chunks=(8, 8))
-        f.create_dataset("grp/deep", data=make_data((4, 20, 20), ">u2", seed=3), chunks=(1, 20, 20),
-                         compression="gzip")
-        f.create_dataset("contig", data=make_data((50,), "<i2", seed=4))
-        rng = np.random.default_rng(5)
-        f.create_dataset("big", data=rng.integers(0, 2**63, (4, 16384), dtype="<i8"), chunks=(1, 16384))
-        f["gz"].attrs["units"] = "K"
-        truth = {name: f[name][()] for name in H5_DATASETS}
-    refs = kerchunk_refs(path, "data.h5")
-    (root / "refs.json").write_text(json.dumps(refs))
+    refs, truth = write_h5(root)
     return root, refs, truth
 
 
 @pytest.fixture(scope="module")
 def netcdf(fixture_dir):
-    """Three NetCDF4 files (t2m: float32, zlib + shuffle, chunks (1, 16, 16); time along the files),
-    their references combined by MultiZarrToZarr into combined.json (targets relative: f0.nc ...), the
-    same as a Parquet reference set (combined.parq), and the truth as netCDF4 reads it."""
+    """Three NetCDF4 files, their combined references (JSON and Parquet), the truth (write_netcdf)."""
     root = fixture_dir("refs-nc")
-    singles, t2m, times = [], [], []
-    for i in range(3):
-        path = root / f"f{i}.nc"
-        with netCDF4.Dataset(path, "w") as ds:
-            ds.createDimension("time", None)
-            ds.createDimension("lat", 32)
-            ds.createDimension("lon", 48)
-            t = ds.createVariable("time", "f8", ("time",))
-            t.units = "days since 2000-01-01"
-            ds.createVariable("lat", "f4", ("lat",))[:] = np.linspace(-80, 80, 32)
-            ds.createVariable("lon", "f4", ("lon",))[:] = np.linspace(0, 355, 48)
-            v = ds.createVariable("t2m", "f4", ("time", "lat", "lon"), zlib=True, complevel=4, shuffle=True,
-                                  chunksizes=(1, 16, 16))
-            t[:] = np.arange(2) + 2 * i
-            v[:] = make_data((2, 32, 48), "<f4", seed=10 + i)
-        with netCDF4.Dataset(path) as ds:
-            t2m.append(ds["t2m"][:].data)
-            times.append(ds["time"][:].data)
-        singles.append(kerchunk_refs(path, str(path)))
-    combined = MultiZarrToZarr(singles, concat_dims=["time"], identical_dims=["lat", "lon"]).translate()
-    for k, v in combined["refs"].items():  # the targets, relative to the reference file
-        if isinstance(v, list):
-            v[0] = v[0].rsplit("/", 1)[-1]
-    (root / "combined.json").write_text(json.dumps(combined))
-    refs_to_dataframe(combined, str(root / "combined.parq"), record_size=5)
-    return root, combined, {"t2m": np.concatenate(t2m), "time": np.concatenate(times)}
+    refs, truth = write_netcdf(root)
+    return root, refs, truth
 
 
 def data_requests(server, name):
@@ -178,20 +119,9 @@ def test_parquet_reference_set_over_http(netcdf, http_server):
 
 
 def test_fletcher32_shuffle_gzip_from_hdf5(fixture_dir):
-    """h5py writes fletcher32 (kerchunk 0.2 refuses to translate it), so the references are made from
-    h5py's own chunk index: shuffle, deflate and the HDF5 checksum, as HDF5 applies them."""
+    """Shuffle, deflate and the HDF5 checksum, as h5py wrote them (refs_fixtures.write_fletcher32)."""
     root = fixture_dir("refs-fletcher")
-    truth = make_data((40, 30), "<i4", seed=8)
-    with h5py.File(root / "f.h5", "w") as f:
-        d = f.create_dataset("x", data=truth, chunks=(16, 16), compression="gzip", shuffle=True, fletcher32=True)
-        chunks = [d.id.get_chunk_info(i) for i in range(d.id.get_num_chunks())]
-    zarray = {"zarr_format": 2, "shape": [40, 30], "chunks": [16, 16], "dtype": "<i4", "compressor": None,
-              "fill_value": 0, "order": "C",
-              "filters": [{"id": "shuffle", "elementsize": 4}, {"id": "zlib", "level": 4}, {"id": "fletcher32"}]}
-    refs = {"version": 1, "refs": {".zgroup": '{"zarr_format": 2}', "x/.zarray": json.dumps(zarray),
-                                   **{f"x/{c.chunk_offset[0] // 16}.{c.chunk_offset[1] // 16}":
-                                      ["f.h5", c.byte_offset, c.size] for c in chunks}}}
-    (root / "f.json").write_text(json.dumps(refs))
+    truth, chunks = write_fletcher32(root)
     assert_same(zarrlite.open(str(root / "f.json"))["x"][...], truth)
     # a flipped byte inside the first chunk fails its checksum
     first = min(chunks, key=lambda c: c.byte_offset)
