@@ -179,3 +179,18 @@ def test_n5_and_implicit_groups(fixture_dir):
     report = zarrlite.check(str(root))
     assert [n.path for n in report.nodes] == ["", "setup0", "setup0/s0"] and report.readable
     assert run("check", str(root)).returncode == 0
+
+
+def test_the_pages_tree_carries_the_browser_problems(mixed):
+    """The tree the worker gives the viewer (webworker.describe_node) carries check's browser reasons."""
+    from zarrlite import webworker
+    from zarrlite.runtime import run_sync
+
+    tree = run_sync(webworker.describe_node(zarrlite.open(str(mixed)), "", {}), "")
+    kids = {c["path"]: c for c in tree["children"]}
+    sub = {c["path"]: c for c in kids["sub"]["children"]}
+    assert "problems" not in kids["ok"] and kids["ok"]["kind"] == "array"
+    assert [p["kind"] for p in sub["sub/pc"]["problems"]] == ["codec"]
+    assert "pcodec" in sub["sub/pc"]["problems"][0]["message"]
+    assert kids["codec"]["kind"] == "error" and "'codec'" in kids["codec"]["error"]["message"]
+    json.loads(webworker.json_text(tree))

@@ -35,11 +35,13 @@
  * One node of an opened hierarchy. Arrays: `dtype` the stored dtype (numpy `dtype.str`), `outDtype`
  * the dtype `read` returns, `shards` the shard shape (null unless sharded), `codecs` the codec chain
  * as its metadata names it. Groups: `children`, and `truncated` when the listing stopped early. A
- * member that could not be opened (malformed metadata, an unknown codec) is kind "error" with `error`.
+ * member that could not be opened (malformed metadata, an unknown codec) is kind "error" with `error`;
+ * an array that opened but that this runtime cannot read (a codec with no browser build, chunk files
+ * named with the other separator) has `problems`, as `zarrlite check` gives them.
  * @typedef {{kind: "array"|"group"|"error", path: string, name: string, format: string | null, attrs: object,
  *   shape?: number[], dtype?: string, outDtype?: string, chunks?: number[], shards?: number[] | null,
  *   fill_value?: any, codecs?: any[], children?: Node[], truncated?: boolean,
- *   error?: {name: string, message: string}}} Node
+ *   error?: {name: string, message: string}, problems?: {kind: string, message: string}[]}} Node
  */
 
 /**

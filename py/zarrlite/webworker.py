@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .errors import ZarrliteError
+from .readability import browser_problems
 
 MAX_TREE_NODES = 5000
 MAX_SAFE_INTEGER = 2**53 - 1   # beyond it a JS number is not exact
@@ -131,6 +132,9 @@ async def describe_node(node, path: str, nodes: dict, count: list[int] | None = 
         info.update(kind="array", shape=list(node.shape), dtype=dtype.str, chunks=list(node.chunks),
                     fill_value=getattr(node, "fill_value", None), shards=getattr(node, "shards", None),
                     codecs=getattr(node, "codecs", []), outDtype=output_dtype(dtype)[0].str)
+        problems = await browser_problems(node)   # what stops this page reading it (zarrlite check's reasons)
+        if problems:
+            info["problems"] = problems
         return info
     info.update(kind="group", children=[])
     names = await node.members()

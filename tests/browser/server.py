@@ -44,6 +44,7 @@ class Handler(SimpleHTTPRequestHandler):
 
     data_dir: Path = None
     counters: Counters = None
+    missing_page: bytes | None = None  # answer a missing /data/ file with this page and 200 (static hosts do)
     cors = True
     cache = "no-cache"
     slow_seconds = 0.25
@@ -85,6 +86,14 @@ class Handler(SimpleHTTPRequestHandler):
         if os.path.isdir(path) or not os.path.isfile(path):
             if os.path.isdir(path) and not self.path.startswith("/data/"):
                 return super().do_GET()
+            if self.missing_page is not None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(self.missing_page)))
+                self.end_headers()
+                self.wfile.write(self.missing_page)
+                self.counters.add(self.path, rng, 200, len(self.missing_page))
+                return
             self.send_error(404)
             self.counters.add(self.path, rng, 404, 0)
             return
@@ -122,11 +131,12 @@ class Handler(SimpleHTTPRequestHandler):
         self.counters.add(self.path, rng, status, len(body))
 
 
-def start_server(directory, data_dir, cors=True, cache="no-cache"):
-    """Serve `directory` at / and `data_dir` at /data/ on 127.0.0.1 (a free port) in a thread."""
+def start_server(directory, data_dir, cors=True, cache="no-cache", missing_page=None):
+    """Serve `directory` at / and `data_dir` at /data/ on 127.0.0.1 (a free port) in a thread; with
+    `missing_page`, a missing file under /data/ answers that page with status 200."""
     counters = Counters()
     handler = type("H", (Handler,), {"data_dir": Path(data_dir), "counters": counters, "cors": cors,
-                                     "cache": cache})
+                                     "cache": cache, "missing_page": missing_page})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()

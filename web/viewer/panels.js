@@ -76,13 +76,16 @@ function badge(sum) {
 export function renderTree(el, tree, onSelect, summaries = {}) {
   const row = (n, depth) => {
     const sum = summaries[n.path];
-    const icon = n.kind === "group" ? (sum?.multiscale ? "▣" : "▸") : n.kind === "error" ? "⚠" : "▦";
+    const why = unreadable(n);
+    const icon = n.kind === "group" ? (sum?.multiscale ? "▣" : "▸") : why ? "⚠" : "▦";
     const shape = n.kind === "array" ? `<span class="dim">${n.shape.join(" × ")} ${esc(dtypeName(n.dtype))}</span>` : "";
-    // a member that could not be opened: its error, as text, where it would be
-    const error = n.kind === "error" ? `<span class="why">${esc(n.error.message)}</span>` : "";
+    // a member that could not be opened, or an array this page cannot read: why, as text, where it would be
+    const error = why ? `<span class="why">${esc(why)}</span>` : "";
     const name = n.path === "" ? (tree.label ?? "/") : n.name;
-    const title = n.kind === "error" ? `${n.path}: ${n.error.name}: ${n.error.message}` : n.path || "/";
-    let html = `<li><button class="node ${n.kind}" data-path="${esc(n.path)}" style="padding-left:${0.4 + depth * 0.9}em" title="${esc(title)}">` +
+    const title = n.kind === "error" ? `${n.path}: ${n.error.name}: ${n.error.message}`
+      : why ? `${n.path || "/"}: not readable here: ${why}` : n.path || "/";
+    const kind = n.kind === "array" && why ? "array unreadable" : n.kind;
+    let html = `<li><button class="node ${kind}" data-path="${esc(n.path)}" style="padding-left:${0.4 + depth * 0.9}em" title="${esc(title)}">` +
       `<span class="icon">${icon}</span><span class="name">${esc(name)}</span>${badge(sum)}${shape}${error}</button></li>`;
     for (const c of n.children ?? []) html += row(c, depth + 1);
     if (n.truncated) html += `<li class="dim" style="padding-left:${1.3 + depth * 0.9}em">… more members not listed</li>`;
@@ -90,6 +93,13 @@ export function renderTree(el, tree, onSelect, summaries = {}) {
   };
   el.innerHTML = `<ul>${row(tree, 0)}</ul>`;
   el.querySelectorAll("button.node").forEach(b => b.addEventListener("click", () => onSelect(/** @type {HTMLElement} */ (b).dataset.path ?? "")));
+}
+
+/** Why this page cannot read a node, from Python (its error, or `zarrlite check`'s problems), or "".
+ * @param {any} n a tree node */
+export function unreadable(n) {
+  if (n.kind === "error") return n.error.message;
+  return (n.problems ?? []).map(p => `${p.kind}: ${p.message}`).join("; ");
 }
 
 /** Mark the selected node. */
@@ -122,6 +132,7 @@ export function renderMeta(el, node, info, image = null) {
     add("chunks", node.chunks.join(" × ") + (info?.grid ? ` <span class="dim">(${info.grid.map((g, d) => node.shards ? Math.ceil(node.shape[d] / node.chunks[d]) : g).join(" × ")} chunks)</span>` : ""));
     if (node.shards) add("shards", node.shards.join(" × ") + (info?.grid ? ` <span class="dim">(${info.grid.join(" × ")} shards)</span>` : ""));
     add("codecs", (node.codecs ?? []).map(c => `<code>${esc(c)}</code>`).join("<br>") || "—");
+    if (node.problems?.length) add("not readable here", `<span class="err">${esc(unreadable(node))}</span>`);
     add("fill value", `<code>${esc(JSON.stringify(node.fill_value))}</code>`);
     if (info?.nbytes !== undefined) add("size", `${formatBytes(info.nbytes)} <span class="dim">uncompressed</span>`);
   } else {
