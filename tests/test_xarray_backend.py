@@ -298,3 +298,52 @@ def test_n5_arrays_without_names_that_disagree_are_an_error_naming_them(tmp_path
     with pytest.raises(zarrlite.MetadataError, match="'a' and 'b' have no dimension names"):
         xr.open_dataset(tmp_path, engine="zarrlite")
     assert xr.open_dataset(tmp_path, engine="zarrlite", drop_variables="b")["a"].dims == ("dim_0", "dim_1")
+
+
+# ------------------------------------------------------------------------------ strings and times
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("where", ["local", "http"])
+def test_string_and_time_coordinates(fixture_dir, http_server, fmt, where):
+    ds = xr.Dataset(
+        {"v": (("station", "time"), np.arange(12.0).reshape(3, 4), {"units": "m"})},
+        coords={"station": ["alpha", "béta", "γ"], "time": pd.date_range("2000-01-01", periods=4, freq="D"),
+                "code": ("station", np.array([b"AB", b"C", b"DEF"])),
+                "fixed": ("station", np.array(["x", "yy", "zzz"], dtype="U3")),
+                "name": ("station", np.array(["one", "two", "three"], dtype=object))})
+    root = fixture_dir(f"xarray-strings-{fmt}-{where}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds.to_zarr(root / "s.zarr", zarr_format=fmt)
+        theirs = xr.open_dataset(root / "s.zarr", engine="zarr").load()
+    path = f"{http_server.mount(root.name, root)}/s.zarr" if where == "http" else root / "s.zarr"
+    ours = xr.open_dataset(path, engine="zarrlite").load()
+    xr.testing.assert_identical(ours, theirs)
+    assert list(ours["station"].values) == ["alpha", "béta", "γ"]
+    assert list(ours["name"].values) == ["one", "two", "three"]
+    assert list(ours["code"].values) == [b"AB", b"C", b"DEF"] and ours["time"].dtype.kind == "M"
+    assert ours.sel(station="béta")["v"].values.tolist() == [4.0, 5.0, 6.0, 7.0]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_native_datetime_and_timedelta_arrays(tmp_path, fmt):
+    """Arrays of the Zarr data types themselves (written by zarr-python, not CF-encoded by xarray)."""
+    import zarr
+
+    when = np.array(["2001-01-01T00:00:01", "2001-01-02", "NaT", "1999-12-31T23:59:59"], dtype="M8[s]")
+    lag = np.array([1, 2, -3, 4], dtype="m8[ms]")
+    group = zarr.open_group(tmp_path / "t.zarr", mode="w", zarr_format=fmt)
+    for name, data in (("when", when), ("lag", lag)):
+        arr = group.create_array(name, shape=data.shape, dtype=data.dtype, chunks=(3,),
+                                 **({"dimension_names": ["t"]} if fmt == 3 else {}))
+        arr[:] = data
+        if fmt == 2:
+            arr.attrs["_ARRAY_DIMENSIONS"] = ["t"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = xr.open_dataset(tmp_path / "t.zarr", engine="zarr", consolidated=False).load()
+    ours = xr.open_dataset(tmp_path / "t.zarr", engine="zarrlite").load()
+    xr.testing.assert_identical(ours, theirs)
+    np.testing.assert_array_equal(ours["when"].values.astype("M8[s]"), when)
+    np.testing.assert_array_equal(ours["lag"].values.astype("m8[ms]"), lag)
