@@ -85,7 +85,9 @@ def test_each_array_says_where_it_is_readable_and_why_not(mixed):
         for runtime in ("python", "browser"):
             text = problems(nodes[path], runtime)
             assert needle in text and path in text, (path, runtime, text)   # the error names the array
-    assert nodes["codec"].problems["python"][0].kind == "codec"
+    kinds = {path: nodes[path].problems["python"][0].kind for path in expected}
+    assert kinds == {"ext_required": "extension", "dtype": "data type", "grid": "chunk grid", "codec": "codec",
+                     "brokenjson": "metadata"}
     assert nodes["brokenjson"].kind == "node" and nodes["brokenjson"].problems["python"][0].kind == "metadata"
 
 
@@ -125,14 +127,18 @@ def test_cli_path_and_a_clean_tree_exit_0(mixed):
     assert out.returncode == 1 and "no array or group" in out.stderr
 
 
-def test_v2_lzma_outside_xz_is_not_read_in_the_browser(fixture_dir):
+def test_v2_lzma_outside_xz_and_an_unknown_dtype(fixture_dir):
     root = fixture_dir("check-lzma") / "v2.zarr"
     g = zarr.open_group(str(root), mode="w", zarr_format=2)
     a = g.create_array("alone", shape=(10, 10), dtype="<u2", chunks=(5, 5), compressors=numcodecs.LZMA(format=2))
     a[...] = 7
     b = g.create_array("xz", shape=(10, 10), dtype="<u2", chunks=(5, 5), compressors=numcodecs.LZMA())
     b[...] = 8
+    c = g.create_array("odd_dtype", shape=(4,), dtype="<u2", chunks=(2,))
+    c[...] = 1
+    edit_json(root / "odd_dtype" / ".zarray", lambda d: d.update(dtype="<q9"))
     nodes = by_path(zarrlite.check(str(root)))
+    assert [p.kind for p in nodes["odd_dtype"].problems["browser"]] == ["data type"]
     assert nodes["alone"].readable("python") and not nodes["alone"].readable("browser")
     assert "lzma" in problems(nodes["alone"], "browser")
     assert nodes["xz"].readable("python") and nodes["xz"].readable("browser")
@@ -143,8 +149,8 @@ def test_v2_nested_chunks_without_dimension_separator(fixture_dir):
     so they read as the fill value. check finds the files and says so."""
     root = fixture_dir("check-v2-nested") / "v2.zarr"
     g = zarr.open_group(str(root), mode="w", zarr_format=2)
-    a = g.create_array("nested", shape=(8, 8), dtype="<u2", chunks=(4, 4), chunk_key_encoding={"name": "v2", "separator": "/"},
-                       fill_value=0)
+    a = g.create_array("nested", shape=(8, 8), dtype="<u2", chunks=(4, 4), fill_value=0,
+                       chunk_key_encoding={"name": "v2", "separator": "/"})
     a[...] = make_data((8, 8), "<u2", seed=3) | 1
     assert (root / "nested" / "0" / "0").is_file()
     edit_json(root / "nested" / ".zarray", lambda d: d.pop("dimension_separator"))

@@ -38,7 +38,7 @@ def zarr_tree(root, zarr_format, consolidated=False):
     a = g.create_array("a", shape=(20, 30), dtype="<u2", chunks=(8, 16))
     a[...] = make_data((20, 30), "<u2", seed=1)
     b = g.create_group("g").create_array("b", shape=(9,), dtype="<f4", chunks=(4,), fill_value=-1.0)
-    b[...] = make_data((9,), "<f4", seed=2)   # every chunk: a host with a "not found" page answers a missing one with it too
+    b[...] = make_data((9,), "<f4", seed=2)   # every chunk: a "not found" page would answer a missing one too
     if consolidated:
         zarr.consolidate_metadata(str(root))
     back = zarr.open_group(str(root), mode="r", zarr_format=zarr_format)

@@ -1,8 +1,8 @@
 """`zarrlite check`: whether each array of a hierarchy can be read, in this Python and in the browser
 runtime, and if not exactly why: from metadata only (the same parsers that open nodes, and the codec
 availability table), plus, where the store can list, the names of the chunk files (chunk keys of the
-other separator read silently as the fill value). The CLI prints it, `zarrlite.check(...)` returns it, and the viewer's tree
-marks what the page cannot read (`browser_problems`).
+other separator read silently as the fill value). The CLI prints it, `zarrlite.check(...)` returns
+it, and the viewer's tree marks what the page cannot read (`browser_problems`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .codecs import availability
 from .context import Context
 from .errors import CodecError, NotFoundError, ZarrliteError
-from .formats import n5, zarr2, zarr3
+from .formats import dtypes, n5, zarr2, zarr3
 from .nodes import NODE_KEYS, node_kind, parse_documents, read_documents
 from .stores.keys import check_key, join_key
 
@@ -24,8 +24,8 @@ _METADATA_NAMES = {zarr3.KEY, zarr2.ARRAY_KEY, zarr2.GROUP_KEY, zarr2.ATTRS_KEY,
 
 @dataclass(frozen=True)
 class Problem:
-    """Why a runtime cannot read a node: `kind` is "metadata" (unreadable or unsupported metadata: data
-    type, chunk grid, an extension that must be understood...), "codec" or "chunk keys"."""
+    """Why a runtime cannot read a node: `kind` is "data type", "chunk grid", "extension" (an unknown field
+    that must be understood), "codec", "chunk keys", or "metadata" (unreadable or invalid otherwise)."""
     kind: str
     message: str
 
@@ -122,7 +122,8 @@ async def check_node(ctx: Context, path: str, top: bool = False):
     if key is None:
         if top:
             raise NotFoundError(f"no array or group at '{path or '/'}' in {ctx.store!r}")
-        return NodeCheck(path, "node", None, problems={r: (Problem("metadata", "no metadata"),) for r in RUNTIMES}), None
+        none = (Problem("metadata", "no metadata"),)
+        return NodeCheck(path, "node", None, problems={r: none for r in RUNTIMES}), None
     kind = node_kind(key, docs[key])
     fmt = {zarr3.KEY: "zarr3", n5.KEY: "n5"}.get(key, "zarr2")
     try:
@@ -136,7 +137,7 @@ async def check_node(ctx: Context, path: str, top: bool = False):
         browser = () if missing_here and not _codec_problems(configs, availability.BROWSER) else python
         return NodeCheck(path, kind, fmt, problems={"python": python, "browser": browser}), None
     except ZarrliteError as err:  # the same Python parses the same way in every runtime
-        same = (Problem("metadata", str(err)),)
+        same = (Problem(metadata_kind(key, docs[key]), str(err)),)
         return NodeCheck(path, kind, fmt, problems={r: same for r in RUNTIMES}), None
     if not hasattr(node, "shape"):
         return NodeCheck(path, "group", fmt, problems={r: () for r in RUNTIMES}), node
@@ -152,6 +153,33 @@ async def browser_problems(arr) -> list[dict]:
     key = next((k for k in NODE_KEYS if k in docs), None)
     problems = _codec_problems(codec_configs(key, docs, arr), availability.BROWSER) if key else ()
     return [p.as_dict() for p in problems + await chunk_key_problems(arr)]
+
+
+def metadata_kind(key: str, doc) -> str:
+    """What stops metadata that parses as JSON, asked of the format's parsers part by part: "data type",
+    "chunk grid", "extension" (a field that must be understood and is not) or "metadata" (anything else)."""
+    if not isinstance(doc, dict):
+        return "metadata"
+    if key == zarr3.KEY and doc.get("node_type") == "array":
+        shape = doc.get("shape")
+        if "data_type" in doc and _fails(dtypes.v3_data_type, doc["data_type"], ""):
+            return "data type"
+        if isinstance(shape, list) and "chunk_grid" in doc and _fails(zarr3.parse_chunk_grid, doc["chunk_grid"],
+                                                                      tuple(shape), ""):
+            return "chunk grid"
+        if not _fails(zarr3.parse_array, doc, ""):
+            return "extension"  # the array parses: only the check of its fields refused it
+    if key == zarr2.ARRAY_KEY and doc.get("dtype") != "|O" and _fails(dtypes.v2_dtype, doc.get("dtype"), None, ""):
+        return "data type"  # (an object dtype is parsed with its object codec: not asked alone)
+    return "metadata"
+
+
+def _fails(parse, *args) -> bool:
+    try:
+        parse(*args)
+    except ZarrliteError:
+        return True
+    return False
 
 
 def _summary(arr) -> str:
