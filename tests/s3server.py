@@ -25,6 +25,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Content-Range, Content-Length, ETag"}
+NO_CACHE = {"Cache-Control": "no-store"}  # every read reaches the server (and its log), in a browser too
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.log_entry(Entry(self.command, bucket, self.path, self.headers.get("Range"), status,
                                     0 if self.command == "HEAD" else len(body)))
         self.send_response(status)
-        for k, v in {**CORS, **(headers or {})}.items():
+        for k, v in {**CORS, **NO_CACHE, **(headers or {})}.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -181,6 +182,9 @@ def _file(root: Path, name: str) -> Path | None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a reader that opens 16 connections at once,
+    # and each dropped one costs a 1 s retransmission: a stall of the server, not of the reader
+    request_queue_size = 128
 
     def __init__(self, *args):
         super().__init__(*args)

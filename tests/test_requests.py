@@ -96,3 +96,21 @@ def test_no_head_requests(tmp_path, server):
     np.testing.assert_array_equal(arr[1:3, 5:7], data[1:3, 5:7])
     assert asyncio.run(arr.store.size("c/0/0")) == (tmp_path / "s.zarr" / "c" / "0" / "0").stat().st_size
     assert {e.method for e in server.log} == {"GET"}
+
+
+def test_concurrent_reads_of_one_shard_share_requests(tmp_path, server):
+    # Four boxes read at once, each inside another of four neighbouring inner chunks: their ranges are
+    # gathered into one request (and the shard index, wanted by all four, is read once).
+    data = _sharded(tmp_path / "s.zarr", shape=(32, 32), shards=(32, 32), chunks=(8, 8))
+    server.add_bucket("b", tmp_path)
+
+    async def read():
+        arr = await zarrlite.open_async(f"{server.endpoint_url}/b/s.zarr")
+        server.clear_log()
+        boxes = [(slice(1, 6), slice(8 * i + 1, 8 * i + 7)) for i in range(4)]
+        return boxes, await asyncio.gather(*(arr.get(b) for b in boxes))
+
+    boxes, values = asyncio.run(read())
+    for box, value in zip(boxes, values):
+        np.testing.assert_array_equal(value, data[box])
+    assert len(server.log) == 2, server.log  # the index, then one range for the four inner chunks

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from ..errors import StoreError
 from .bucket import CLOUD_OPTIONS, url_store
+from .cache import CachedStore
 from .browser_fetch import HTTP_OPTIONS, FetchStore
 from .browser_files import DirectoryHandleStore, FileStore, ZipFileStore
 from .refs import reference_store_for
 
 __all__ = ["DirectoryHandleStore", "FetchStore", "FileStore", "ZipFileStore", "store_from_source"]
+
+# A URL source is cached as in CPython (stores.store_for): concurrent and repeated reads of a chunk or a
+# shard index (tiles, boxes) reach the server once. Smaller than CPython's 256 MiB: it is the page's memory.
+URL_CACHE_BYTES = 64 << 20
 
 
 def store_from_source(source):
@@ -20,7 +25,8 @@ def store_from_source(source):
         options = options.to_py() if options is not None else {}
         options = {k: options[k] for k in (*HTTP_OPTIONS, *CLOUD_OPTIONS) if options.get(k) is not None}
         references = reference_store_for(str(source.url), **options)  # a .json or .parq URL (refs.py)
-        return references if references is not None else url_store(str(source.url), FetchStore, **options)
+        store = references if references is not None else url_store(str(source.url), FetchStore, **options)
+        return CachedStore(store, URL_CACHE_BYTES)
     if kind == "files":
         return FileStore(source.files, source.paths)
     if kind == "directory":
