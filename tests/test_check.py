@@ -200,3 +200,20 @@ def test_the_pages_tree_carries_the_browser_problems(mixed):
     assert "pcodec" in sub["sub/pc"]["problems"][0]["message"]
     assert kids["codec"]["kind"] == "error" and "'codec'" in kids["codec"]["error"]["message"]
     json.loads(webworker.json_text(tree))
+
+
+def test_over_http_members_come_from_consolidated_metadata(http_server, fixture_dir):
+    """Plain HTTP cannot list: check walks what consolidated metadata lists, and a missing PATH says so."""
+    root = fixture_dir("check-http") / "c.zarr"
+    g = zarr.open_group(str(root), mode="w", zarr_format=3)
+    g.create_array("ok", shape=(4, 4), dtype="<u1", chunks=(2, 2))[...] = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g.create_array("pc", shape=(10,), dtype="<f8", chunks=(5,), serializer=PCodec(), compressors=None)[...] = 2
+        zarr.consolidate_metadata(str(root))
+    url = http_server.mount("check-http", root)
+    nodes = by_path(zarrlite.check(url))
+    assert sorted(nodes) == ["", "ok", "pc"]
+    assert nodes["ok"].readable("browser") and not nodes["pc"].readable("browser") and nodes["pc"].readable("python")
+    out = run("check", url, "nothing")
+    assert out.returncode == 1 and "no array or group at 'nothing'" in out.stderr

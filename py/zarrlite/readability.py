@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from .codecs import availability
 from .context import Context
-from .errors import CodecError, NotFoundError, ZarrliteError
+from .errors import CodecError, ZarrliteError
 from .formats import dtypes, n5, zarr2, zarr3
-from .nodes import NODE_KEYS, node_kind, parse_documents, read_documents
+from .nodes import NODE_KEYS, node_kind, open_node, parse_documents, read_documents
 from .stores.keys import check_key, join_key
 
 RUNTIMES = ("python", "browser")   # this Python (whichever it is), and the zarrlite site's Pyodide
@@ -121,7 +121,7 @@ async def check_node(ctx: Context, path: str, top: bool = False):
     key = next((k for k in NODE_KEYS if k in docs), None)
     if key is None:
         if top:
-            raise NotFoundError(f"no array or group at '{path or '/'}' in {ctx.store!r}")
+            await open_node(ctx, path)  # raises NotFoundError, saying what the store answered
         none = (Problem("metadata", "no metadata"),)
         return NodeCheck(path, "node", None, problems={r: none for r in RUNTIMES}), None
     kind = node_kind(key, docs[key])
