@@ -93,6 +93,23 @@ def test_n5_in_c_order(client, stores, where):
     assert_same(client.compute(x.max(axis=(0, 2))).result(), truth.max(axis=(0, 2)))
 
 
+def test_strings_and_datetimes_on_workers(client, fixture_dir):
+    import zarr
+
+    root = fixture_dir("dask-strings")
+    words = np.array([f"w{i}" * (i % 4) for i in range(23)], dtype=object)
+    z = zarr.create_array(str(root / "words.zarr"), shape=words.shape, chunks=(5,), dtype=str, zarr_format=3)
+    z[:] = words
+    when = np.arange("2020-01-01", "2020-01-24", dtype="M8[D]").astype("M8[s]")
+    when[3] = np.datetime64("NaT", "s")
+    zarr_python(root / "when.zarr", when, zarr_format=2, chunks=(4,))
+    got = client.compute(zarrlite.to_dask(str(root / "words.zarr"), chunks=(10,))).result()
+    assert got.tolist() == words.tolist()
+    x = zarrlite.to_dask(str(root / "when.zarr"))
+    assert x.dtype == when.dtype
+    assert_same(client.compute(x[::2]).result(), when[::2])
+
+
 def read_all(node, path=""):
     """What a worker does with a node it received: read it whole (in a worker process)."""
     arr = node[path] if path else node
