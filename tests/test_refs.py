@@ -86,13 +86,18 @@ def test_version_0_templates_and_gen(fixture_dir, http_server):
     assert_same(zarrlite.open(str(root / "v0.json"))["a"][...], truth)
 
     url = http_server.mount("refs-gen", root)
+    zarray_b = zarray.replace('"chunks": [5]', '"chunks": [10]')
     v1 = {"version": 1, "templates": {"u": url, "name": "blob"},
-          "refs": {".zgroup": '{"zarr_format": 2}', "a/.zarray": zarray},
+          "refs": {".zgroup": '{"zarr_format": 2}', "a/.zarray": zarray, "b/.zarray": zarray_b},
           "gen": [{"key": "a/{{ i }}", "url": "{{u}}/{{name}}.bin", "offset": "{{ (i + 1) * 20 - 20 }}",
-                   "length": "20", "dimensions": {"i": {"start": 0, "stop": 10}}}]}
+                   "length": "20", "dimensions": {"i": {"start": 0, "stop": 10}}},
+                  {"key": "b/{{ i // 2 }}", "url": "{{u}}/blob.bin", "offset": "{{i*20}}", "length": 40,
+                   "dimensions": {"i": [0, 2, 4, 6, 8]}}]}
     (root / "v1.json").write_text(json.dumps(v1))
     http_server.stats.reset()
-    assert_same(zarrlite.open(f"{url}/v1.json")["a"][...], truth)
+    g = zarrlite.open(f"{url}/v1.json")
+    assert_same(g["a"][...], truth)
+    assert_same(g["b"][...], truth)
     assert len(data_requests(http_server, "blob.bin")) < 10  # ten adjacent chunks, merged
 
 

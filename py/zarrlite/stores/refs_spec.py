@@ -84,9 +84,10 @@ def parse_references(doc, base: str | None = None, *, local_targets: bool = True
     if len(refs) + sum(_gen_count(g, i, limits) for i, g in enumerate(gens)) > limits.max_refs:
         raise MetadataError(f"reference set has more than {limits.max_refs:,} references (limit max_refs)")
     resolve = _Resolver(base, local_targets)
+    urls: dict[str, str] = {}  # a URL's text -> its target: refs' URLs name templates only, so render once
     out: dict[str, bytes | Ref] = {}
     for key, value in refs.items():
-        out[_key(key, limits)] = _value(key, value, templates, resolve, limits)
+        out[_key(key, limits)] = _value(key, value, templates, resolve, limits, urls)
     for i, gen in enumerate(gens):
         out.update(_generate(gen, i, templates, resolve, limits))
     return out
@@ -111,7 +112,7 @@ def _templates(templates) -> dict[str, str]:
     return dict(templates)
 
 
-def _value(key, value, templates, resolve, limits: Limits) -> bytes | Ref:
+def _value(key, value, templates, resolve, limits: Limits, urls: dict) -> bytes | Ref:
     if isinstance(value, str):
         if value.startswith("base64:"):
             try:
@@ -122,10 +123,12 @@ def _value(key, value, templates, resolve, limits: Limits) -> bytes | Ref:
     if isinstance(value, dict):  # inline JSON metadata, as fsspec accepts
         return json.dumps(value).encode()
     if isinstance(value, list) and len(value) in (1, 3) and isinstance(value[0], str):
-        url = render(value[0], templates, limits, f"reference {key!r} url")
+        target = urls.get(value[0])
+        if target is None:
+            target = urls[value[0]] = resolve(render(value[0], templates, limits, f"reference {key!r} url"), key)
         if len(value) == 1:
-            return Ref(resolve(url, key))
-        return Ref(resolve(url, key), _bounded(key, "offset", value[1], limits.max_offset),
+            return Ref(target)
+        return Ref(target, _bounded(key, "offset", value[1], limits.max_offset),
                    _bounded(key, "length", value[2], limits.max_length))
     raise MetadataError(f"reference {key!r}: expected a string, [url] or [url, offset, length], got "
                         f"{json.dumps(value)[:80]}")
@@ -169,14 +172,14 @@ def _generate(gen, gen_index, templates, resolve, limits: Limits) -> dict[str, R
     dims = _dimensions(gen, gen_index)
     where = f"reference gen {gen_index}"
     key_t, url_t = (compile_template(gen[f], limits, f"{where} {f}") for f in ("key", "url"))
-    span = [compile_template(str(gen[f]), limits, f"{where} {f}") for f in ("offset", "length") if f in gen]
+    span = [compile_number(gen[f], limits, f"{where} {f}") for f in ("offset", "length") if f in gen]
     out = {}
     for values in itertools.product(*dims.values()):
         names = {**templates, **dict(zip(dims, values))}
         key = _key(key_t(names), limits)
         target = resolve(url_t(names), key)
         if span:
-            offset, length = (_int(t(names), where, key) for t in span)
+            offset, length = (t(names, key) for t in span)
             out[key] = Ref(target, _bounded(key, "offset", offset, limits.max_offset),
                            _bounded(key, "length", length, limits.max_length))
         else:
@@ -184,11 +187,27 @@ def _generate(gen, gen_index, templates, resolve, limits: Limits) -> dict[str, R
     return out
 
 
-def _int(text, where, key) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise MetadataError(f"{where}, key {key!r}: {text[:40]!r} is not an integer") from None
+def compile_number(spec, limits: Limits, where: str):
+    """A function (names, key) -> the integer of an offset or length: a number, a lone `{{ expression }}`
+    (evaluated straight to its value), or a template whose text is an integer."""
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        return lambda names, key: spec
+    text = str(spec).strip()
+    lone = _PLACEHOLDER.fullmatch(text)
+    if lone and "{{" not in lone.group(1):
+        value = _expression(lone.group(1), limits, where)
+    else:
+        value = compile_template(text, limits, where)
+
+    def number(names, key):
+        result = value(names)
+        if isinstance(result, int) and not isinstance(result, bool):
+            return result
+        try:
+            return int(result)
+        except (TypeError, ValueError):
+            raise MetadataError(f"{where}, key {key!r}: {str(result)[:40]!r} is not an integer") from None
+    return number
 
 
 # -- {{ }} templates ----------------------------------------------------------------------------------
@@ -215,6 +234,8 @@ def compile_template(text: str, limits: Limits, where: str):
     pieces.append(text[last:])
     if "{{" in pieces[-1] or "}}" in "".join(p for p in pieces if isinstance(p, str)):
         raise MetadataError(f"{where}: unbalanced '{{{{' / '}}}}' in {text[:80]!r}")
+    if len(pieces) == 1:
+        return lambda names: text
 
     def rendered(names):
         return "".join(p if isinstance(p, str) else str(p(names)) for p in pieces)
@@ -259,6 +280,9 @@ def _expression(source: str, limits: Limits, where: str):
             raise MetadataError(f"{where}: {{{{ {source} }}}} is out of range")
         return v
 
+    if isinstance(tree, ast.Name):  # the common case, a template or dimension by name
+        name = tree.id
+        return lambda names: names[name] if name in names else evaluate(tree, names)
     return lambda names: evaluate(tree, names)
 
 
