@@ -19,8 +19,11 @@
 
 /**
  * How a URL is read, as in Python's `zarrlite.open(url, ...)`: request `headers`, `retries` of transient
- * failures, `timeout` (seconds per request), `backoff` (seconds, doubling per retry).
- * @typedef {{headers?: Record<string, string>, retries?: number, timeout?: number, backoff?: number}} HttpOptions
+ * failures, `timeout` (seconds per request), `backoff` (seconds, doubling per retry); for `s3://`, `gs://`
+ * and `az://` URLs the bucket's `region`, an S3-compatible `endpoint_url`, `addressing_style` and the
+ * Azure `account_name` (spelled as in Python).
+ * @typedef {{headers?: Record<string, string>, retries?: number, timeout?: number, backoff?: number,
+ *   region?: string, endpoint_url?: string, addressing_style?: "virtual" | "path", account_name?: string}} HttpOptions
  */
 
 /**

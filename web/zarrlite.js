@@ -192,7 +192,8 @@ export class Zarrlite {
    * @param {string | URL | FileList | File[] | FileSystemDirectoryHandle | File} source a URL, the files
    *   of a folder (from `<input webkitdirectory>` or a drop; each file's `webkitRelativePath`, or a
    *   `relativePath` property you set, gives its place), a directory handle, or a `.zip` File
-   * @param {CallOptions & HttpOptions} [options] `headers`, `retries`, `timeout`, `backoff` for a URL
+   * @param {CallOptions & HttpOptions} [options] `headers`, `retries`, `timeout`, `backoff` for a URL;
+   *   `region`, `endpoint_url` (and `addressing_style`, `account_name`) for an `s3://` `gs://` `az://` URL
    * @returns {Promise<Node>}
    */
   async open(source, { signal, ...http } = {}) {

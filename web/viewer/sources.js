@@ -102,3 +102,16 @@ export function bindLocalOpeners(open, onError) {
     } catch (err) { onError(err); }
   });
 }
+
+/**
+ * The object-store options a link carries beside its `source` (`?source=s3://bucket/x.zarr&region=…`, or
+ * `&endpoint_url=…` for an S3-compatible store), for `zl.open`; none for local sources.
+ * @param {any} source
+ * @param {string} [search] the page URL's query
+ * @returns {import("../protocol.js").HttpOptions}
+ */
+export function linkOptions(source, search = location.search) {
+  if (typeof source !== "string") return {};
+  const params = new URLSearchParams(search);
+  return Object.fromEntries(["region", "endpoint_url"].filter(k => params.get(k)).map(k => [k, params.get(k)]));
+}

@@ -18,7 +18,7 @@ import { hideError, showError as showErrorPanel, showNote as showStageNote } fro
 import { Screen } from "./paint.js";
 import { defaultNode, esc, findNode, groupPaths, markSelected, parentPath, renderMeta, renderTree } from "./panels.js";
 import { Scene } from "./scene.js";
-import { bindLocalOpeners } from "./sources.js";
+import { bindLocalOpeners, linkOptions } from "./sources.js";
 import { loadExamples, stageMark as markStage } from "./startup.js";
 import { applyState, stateQuery } from "./state.js";
 import { TileLoader } from "./tiles.js";
@@ -147,7 +147,7 @@ async function openSource(source, label, params) {
   const t = performance.now();
   let tree;
   try {
-    tree = await app.zl.open(source);
+    tree = await app.zl.open(source, linkOptions(source));
   } catch (err) {
     if (gen !== app.generation) return;
     $("startup").hidden = true;
