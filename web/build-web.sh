@@ -128,9 +128,11 @@ pyodide_build_cli() {
   echo "$venv/bin/pyodide"
 }
 
+# The wheel carries the browser codecs (codecs.js, built by bundle_js first) as package data, so a kernel
+# with no codecs.js beside it (anyone's JupyterLite) decodes blosc, zstd, lz4 and xz (codecs/browser.py).
 zarrlite_wheel() {
-  local h; h="$(find py pyproject.toml -type f \( -name '*.py' -o -name '*.toml' -o -name '*.typed' \) \
-                 -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -d' ' -f1)"
+  local h; h="$({ find py pyproject.toml -type f \( -name '*.py' -o -name '*.toml' -o -name '*.typed' \) \
+                 -not -path '*/__pycache__/*' | LC_ALL=C sort; echo "$DIST/codecs.js"; } | xargs cat | sha256sum | cut -d' ' -f1)"
   if ls "$DIST"/pyodide/zarrlite-*.whl >/dev/null 2>&1 && fresh wheel "$h"; then return 0; fi
   log "building the zarrlite wheel"
   local out="$CACHE/zarrlite-wheel"
@@ -139,6 +141,7 @@ zarrlite_wheel() {
   local src; src="$(mktemp -d)"
   cp -r py pyproject.toml "$src/"; [ -f README.md ] && cp README.md "$src/" || echo "zarrlite" > "$src/README.md"
   find "$src" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+  mkdir -p "$src/py/zarrlite/codecs/wasm"; cp "$DIST/codecs.js" "$src/py/zarrlite/codecs/wasm/"
   "$PYTHON" -m pip wheel -q --no-deps --cache-dir "$CACHE/pip" "$src" -w "$out" >"$CACHE/wheel.log" 2>&1 \
     || { cat "$CACHE/wheel.log" >&2; exit 1; }
   rm -rf "$src"
@@ -219,8 +222,8 @@ bundle_js() {
 npm_install
 pyodide_core
 pyodide_wheels
+bundle_js
 zarrlite_wheel
 site_lock
-bundle_js
 "$PYTHON" web/make_sample.py "$DIST/sample"   # the viewer's bundled sample (skipped when unchanged)
 log "web/dist ready ($(du -sh "$DIST" | cut -f1))"

@@ -44,6 +44,7 @@ class Handler(SimpleHTTPRequestHandler):
 
     data_dir: Path = None
     counters: Counters = None
+    refused: frozenset = frozenset()   # paths answered 404 as if the files were not there
     missing_page: bytes | None = None  # answer a missing /data/ file with this page and 200 (static hosts do)
     cors = True
     cache = "no-cache"
@@ -83,7 +84,7 @@ class Handler(SimpleHTTPRequestHandler):
         if self.path.startswith("/slow/"):
             self.counters.add(self.path, rng, "arrived", 0)
             time.sleep(self.slow_seconds)
-        if os.path.isdir(path) or not os.path.isfile(path):
+        if os.path.isdir(path) or not os.path.isfile(path) or self.path.split("?", 1)[0] in self.refused:
             if os.path.isdir(path) and not self.path.startswith("/data/"):
                 return super().do_GET()
             if self.missing_page is not None:
@@ -131,12 +132,13 @@ class Handler(SimpleHTTPRequestHandler):
         self.counters.add(self.path, rng, status, len(body))
 
 
-def start_server(directory, data_dir, cors=True, cache="no-cache", missing_page=None):
-    """Serve `directory` at / and `data_dir` at /data/ on 127.0.0.1 (a free port) in a thread; with
-    `missing_page`, a missing file under /data/ answers that page with status 200."""
+def start_server(directory, data_dir, cors=True, cache="no-cache", refused=(), missing_page=None):
+    """Serve `directory` at / and `data_dir` at /data/ on 127.0.0.1 (a free port) in a thread; the
+    paths in `refused` answer 404; with `missing_page`, a missing file under /data/ answers that page
+    with status 200."""
     counters = Counters()
     handler = type("H", (Handler,), {"data_dir": Path(data_dir), "counters": counters, "cors": cors,
-                                     "cache": cache, "missing_page": missing_page})
+                                     "cache": cache, "refused": frozenset(refused), "missing_page": missing_page})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()

@@ -1,6 +1,6 @@
 """The browser codec back-end: blosc, zstd, lz4 (numcodecs.js WASM) and lzma/xz (xz-decompress WASM),
 called through Pyodide's FFI. The worker registers the JS module as `zarrlite_jscodecs` (web/codecs.js)
-and calls `register()`.
+and calls `register()`; another kernel (JupyterLite) finds one on first use (CodecLoader).
 
 A codec already provided by the runtime (Python numcodecs, or the stdlib `lzma` in a full Pyodide)
 is kept: this back-end only fills gaps. gzip, zlib and bz2 stay with Pyodide's standard library, which
@@ -8,6 +8,8 @@ decodes 2-3x faster than fflate (pure JS) in the same worker.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from ..errors import CodecError
 from . import crc32c, registry
@@ -50,36 +52,118 @@ class WasmCodec:
         return out.to_bytes()
 
 
-class _LazyModule:
-    """The JS codec module imported on first use from `url` (a kernel without our worker, e.g. JupyterLite)."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self._module = None
-
-    async def decode(self, name, data, limit):
-        if self._module is None:
-            from pyodide.code import run_js
-            from pyodide.ffi import JsException
-
-            try:
-                self._module = await run_js(f"import({self.url!r})")
-            except JsException as e:
-                raise CodecError(f"{name}: the WASM codecs could not be loaded from {self.url} ({e}); "
-                                 "install numcodecs in this runtime instead") from e
-        return await self._module.decode(name, data, limit)
-
-
+WASM_FILE = "wasm/codecs.js"           # in this package: web/codecs.js's bundle, put into the wheel by build-web.sh
+NUMCODECS_NAMES = ("blosc", "zstd", "lz4")
 LAZY_NAMES = ("blosc", "zstd", "lz4", "lzma")
 
 
+class CodecLoader:
+    """The codecs of a kernel our worker did not start (a JupyterLite: ours, or anyone's with this wheel),
+    found on first use, in this order: numcodecs from the Pyodide distribution (blosc, zstd, lz4: its
+    lock has it in a full Pyodide), the WASM module this wheel carries (imported through a Blob URL: the
+    kernel's files are not served), the site's codecs.js at `url`. `source` says which one serves."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.source: str | None = None
+        self._numcodecs = None          # a task: did numcodecs load (shared by concurrent first decodes)
+        self._module = None             # a task: the JS module
+
+    async def backend(self, name: str, config: dict):
+        """A codec for `name`: numcodecs' when it loaded, else the WASM one."""
+        if name in NUMCODECS_NAMES:
+            if self._numcodecs is None:
+                self._numcodecs = asyncio.ensure_future(_load_numcodecs())
+            if await self._numcodecs:
+                self.source = "numcodecs (the Pyodide distribution)"
+                return registry.make_compressor(name, config)   # registered in front of this one
+        if self._module is None:
+            self._module = asyncio.ensure_future(self._import_module(name))
+        return WasmCodec(name, await self._module, config)
+
+    async def _import_module(self, name):
+        from pyodide.code import run_js
+        from pyodide.ffi import JsException
+
+        errors = []
+        own = _own_module_url()
+        for url, source in ((own, f"this wheel's {WASM_FILE}"), (self.url, self.url)):
+            if url is None:
+                continue
+            try:
+                module = await run_js(f"import({url!r})")
+                self.source = source
+                return module
+            except JsException as e:
+                errors.append(f"{source}: {e}")
+            finally:
+                if url is own:
+                    import js
+
+                    js.URL.revokeObjectURL(url)   # the module stays loaded
+        self._module = None   # the next chunk tries again
+        raise CodecError(f"{name}: the WASM codecs could not be loaded ({'; '.join(errors) or 'none found'}); "
+                         "install numcodecs in this runtime instead")
+
+
+async def _load_numcodecs() -> bool:
+    """numcodecs importable, or loaded from the distribution (a rejected load: not in its lock)."""
+    from pyodide.ffi import JsException
+
+    try:
+        import numcodecs  # noqa: F401 - installed after zarrlite was imported (%pip install)
+    except ImportError:
+        import pyodide_js
+
+        try:
+            await pyodide_js.loadPackage("numcodecs")
+        except JsException:
+            return False
+    from . import native
+
+    return native.register()
+
+
+def _own_module_url() -> str | None:
+    """A Blob URL of the WASM module in this package's files, or None when the wheel has none (built
+    without build-web.sh)."""
+    from importlib import resources
+
+    path = resources.files(__package__).joinpath(WASM_FILE)
+    if not path.is_file():
+        return None
+    import js
+    from pyodide.ffi import to_js
+
+    blob = js.Blob.new(to_js([path.read_bytes()]),
+                       to_js({"type": "text/javascript"}, dict_converter=js.Object.fromEntries))
+    return str(js.URL.createObjectURL(blob))
+
+
+class LazyCodec:
+    """A codec whose back-end `loader` finds when the first chunk needs it."""
+
+    def __init__(self, name, loader, config):
+        self.name = name
+        self.config = config
+        self.loader = loader
+        self._codec = None
+
+    async def decode_async(self, data, limit):
+        if self._codec is None:
+            self._codec = await self.loader.backend(self.name, self.config)
+        if hasattr(self._codec, "decode_async"):
+            return await self._codec.decode_async(data, limit)
+        return self._codec.decode(data, limit)
+
+
 def register_lazy(url: str) -> list[str]:
-    """Register the WASM codecs the runtime lacks, to be imported from `url` when first needed."""
-    module = _LazyModule(url)
+    """Register the codecs the runtime lacks, their back-end found when first needed (CodecLoader)."""
+    loader = CodecLoader(url)
     have = set(registry.available())
     added = [n for n in LAZY_NAMES if n not in have]
     for name in added:
-        registry.register(name, lambda config, _n=name: WasmCodec(_n, module, config))
+        registry.register(name, lambda config, _n=name: LazyCodec(_n, loader, config))
     return added
 
 

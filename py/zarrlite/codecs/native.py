@@ -8,12 +8,7 @@ import struct
 from ..errors import CodecError
 from . import registry
 
-try:
-    import numcodecs.blosc
-    import numcodecs.lz4
-    import numcodecs.zstd
-except ImportError:  # Pyodide without numcodecs: the browser back-end registers these instead
-    numcodecs = None
+numcodecs = None   # the package, once imported (register)
 
 
 def _check(name, size, limit):
@@ -161,7 +156,20 @@ class LZ4(_Numcodec):
         self.codec = numcodecs.lz4.LZ4()
 
 
-if numcodecs is not None:
+def register() -> bool:
+    """Register blosc, zstd and lz4 when numcodecs imports; also later than zarrlite's import (a Pyodide
+    kernel loads numcodecs from its distribution on first need: codecs/browser.py)."""
+    global numcodecs
+    try:
+        import numcodecs.blosc
+        import numcodecs.lz4
+        import numcodecs.zstd
+    except ImportError:  # Pyodide without numcodecs: the browser back-end registers these instead
+        return False
     registry.register("blosc", Blosc)
     registry.register("zstd", Zstd)
     registry.register("lz4", LZ4)
+    return True
+
+
+register()
