@@ -259,8 +259,11 @@ class Array:
         except ZarrliteError as e:
             raise in_context(e, f"array '{self.path}', shard '{key}'") from e
         for proj in projs:
-            where = None if index is None else sharding.locate(index, tuple(c % g for c, g in zip(proj.coords, grid)),
-                                                                len(mv))
+            try:
+                where = None if index is None else sharding.locate(
+                    index, tuple(c % g for c, g in zip(proj.coords, grid)), len(mv))
+            except ZarrliteError as e:  # an index entry pointing outside the shard
+                raise in_context(e, f"array '{self.path}', shard '{key}'") from e
             if where is None:
                 out[proj.out_selection] = self.meta.fill_value
             else:
