@@ -25,7 +25,7 @@ class HttpStore:
     with 403 (read as missing).
     """
 
-    def __init__(self, url: str, *, concurrency: int = 16, retries: int = 4, timeout: float = 30.0,
+    def __init__(self, url: str, *, concurrency: int = 32, retries: int = 4, timeout: float = 30.0,
                  backoff: float = 0.1, headers: dict | None = None):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
