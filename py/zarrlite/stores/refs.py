@@ -2,10 +2,10 @@
 ranges of other files (NetCDF4/HDF5 chunks), in CPython and in the browser.
 
 The document is parsed once (refs_spec.py: pure); values are read through the runtime's own stores
-(`store_for`: HttpStore in CPython, FetchStore in the browser; LocalStore for local paths). Chunk reads
-that arrive together (the array reads a selection's chunks concurrently) are gathered for a couple of
-event-loop turns, grouped by target file and merged into runs (ranges.merge_ranges): adjacent or near
-chunks of one file cost one request.
+(`store_for`: HttpStore in CPython, FetchStore in the browser; LocalStore for local paths), one per folder
+of target files, each chunk a range read of its file. Those stores gather the range reads of one file
+that arrive together (the array reads a selection's chunks concurrently) and merge adjacent or near ones
+into one request (gather.py over ranges.merge_ranges).
 
 How a source is recognised (`reference_store_for`), by content: a dict that is a reference set; a local
 file holding one (any name, not a .zip); a URL whose path ends in `.json` (its content must be a
@@ -20,17 +20,15 @@ import json
 import os
 import posixpath
 import urllib.parse
-from collections import defaultdict
 
 from ..errors import StoreError, ZarrliteError
 from ..runtime import IN_PYODIDE
 from .base import child_names
 from .keys import check_key
-from .ranges import MAX_GAP, MAX_MERGED, merge_ranges
+from .gather import GatheredRanges
 from .refs_spec import Limits, Ref, is_reference_set, is_url, parse_references
 
 MAX_DOCUMENT = 512 << 20  # bytes of a JSON reference file (a set of a million references is ~100 MiB)
-FLUSH_TURNS = 2  # event-loop turns a chunk read waits for others to merge with (each ~µs when idle)
 
 
 class JsonReferences:
@@ -49,22 +47,14 @@ class JsonReferences:
 class ReferenceStore:
     """A store over references (`JsonReferences` or refs_parquet.ParquetReferences), or over what
     `load()` (async) returns, loaded on first use. `open_target(target) -> (store, key)` gives the store
-    that reads a target file. `requests` counts the requests made to targets, `gathered` the chunk reads
-    served by merged requests."""
+    that reads a target file."""
 
-    def __init__(self, references=None, *, load=None, open_target=None, name: str = "references",
-                 max_gap: int = MAX_GAP, max_merged: int = MAX_MERGED):
+    def __init__(self, references=None, *, load=None, open_target=None, name: str = "references"):
         self._refs = references
         self._load = load
         self._loading = None
         self._open_target = open_target or TargetStores()
         self.name = name
-        self.max_gap = max_gap
-        self.max_merged = max_merged
-        self._batch = None
-        self._tasks: set = set()
-        self.requests = 0
-        self.gathered = 0
 
     def __repr__(self):
         return f"ReferenceStore({self.name!r})"
@@ -85,9 +75,7 @@ class ReferenceStore:
         value = await (await self.references()).lookup(check_key(key))
         if value is None or isinstance(value, bytes):
             return value
-        if value.length is None:
-            return await self._read(key, value, 0, None)
-        return await self._gathered(key, value)
+        return await self._read(key, value, value.offset, value.length)
 
     async def get_range(self, key, start, length):
         value = await (await self.references()).lookup(check_key(key))
@@ -134,78 +122,17 @@ class ReferenceStore:
             data = await store.get(target_key)
         else:
             data = await store.get_range(target_key, start, length)
-        self.requests += 1
         if data is None:
             raise StoreError("the target file is missing")
         if length is not None and len(data) < length:
             raise StoreError(f"the file holds only {len(data)} of the bytes asked for")
         return data
 
-    async def _gathered(self, key, ref: Ref):
-        """Read one referenced range together with the others asked for in the same turns."""
-        loop = asyncio.get_running_loop()
-        if self._batch is None or self._batch[0] is not loop:
-            self._batch = (loop, [])
-            self._spawn(self._flush(self._batch))
-        future = loop.create_future()
-        self._batch[1].append((key, ref, future))
-        return await future
 
-    def _spawn(self, coro):
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def _flush(self, batch):
-        for _ in range(FLUSH_TURNS):
-            await asyncio.sleep(0)
-        if self._batch is batch:
-            self._batch = None
-        by_target = defaultdict(list)
-        for item in batch[1]:
-            if not item[2].done():
-                by_target[item[1].target].append(item)
-        for target, items in by_target.items():
-            for run in merge_ranges([(i[1].offset, i[1].length) for i in items], self.max_gap, self.max_merged):
-                members = [items[m] for m in run.members]
-                task = self._spawn(self._read_run(target, run, members))
-                for _, _, future in members:  # when every reader has given up, so does the request
-                    future.add_done_callback(lambda _, t=task, m=members: _cancel_if_abandoned(t, m))
-
-    async def _read_run(self, target, run, members):
-        try:
-            data = await self._fetch(target, run.start, run.end - run.start)
-        except BaseException as e:
-            for key, ref, future in members:
-                if future.done():
-                    continue
-                if isinstance(e, ZarrliteError):
-                    future.set_exception(_error(e, key, target, ref.offset, ref.length, len(members)))
-                elif isinstance(e, asyncio.CancelledError):
-                    future.cancel()
-                else:
-                    future.set_exception(e)
-            if not isinstance(e, Exception):
-                raise
-            return
-        self.gathered += len(members)
-        view = memoryview(data)
-        for key, ref, future in members:
-            if not future.done():
-                future.set_result(bytes(view[ref.offset - run.start:ref.offset - run.start + ref.length]))
-
-
-def _error(cause, key, target, start, length, together=1) -> StoreError:
+def _error(cause, key, target, start, length) -> StoreError:
     """The error of a referenced read: the key, the target file and its bytes, then the cause."""
     span = "" if length is None and not start else f" bytes {start}..{start + (length or 0)}"
-    joint = f", read in one request with {together - 1} more" if together > 1 else ""
-    return StoreError(f"reference {key!r} -> {target}{span}{joint}: {cause}")
-
-
-def _cancel_if_abandoned(task, members):
-    if not task.done() and all(f.cancelled() for _, _, f in members):
-        task.cancel()
+    return StoreError(f"reference {key!r} -> {target}{span}: {cause}")
 
 
 def _slice(data: bytes, start, length):
@@ -249,7 +176,7 @@ class TargetStores:
     def _store(self, folder):
         if not is_url(folder):
             from .local import LocalStore
-            return LocalStore(folder)
+            return GatheredRanges(LocalStore(folder))  # URL stores gather already (bucket.url_store)
         from . import store_for
         options = dict(self.http_options)
         if self.origin is None or _origin(folder) != self.origin:
