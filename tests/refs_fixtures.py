@@ -14,7 +14,7 @@ from kerchunk.df import refs_to_dataframe
 from kerchunk.hdf import SingleHdf5ToZarr
 from writers import make_data
 
-H5_DATASETS = ["gz", "raw", "grp/deep", "contig", "big"]
+H5_DATASETS = ["gz", "raw", "grp/deep", "contig", "big", "scalar", "partial", "empty"]
 
 
 def kerchunk_refs(path, url, inline_threshold=0):
@@ -30,7 +30,7 @@ def chunk_refs(refs, prefix):
 
 def write_h5(root):
     """root/data.h5 (gzip + shuffle, plain chunks with edges, a deep group, a contiguous dataset, big
-    incompressible chunks) and its kerchunk references root/refs.json (target "data.h5", relative).
+    incompressible chunks, a scalar, chunks never written, an empty dataset) and its kerchunk references root/refs.json (target "data.h5", relative).
     Returns (references, {name: truth})."""
     path = root / "data.h5"
     with h5py.File(path, "w") as f:
@@ -42,6 +42,10 @@ def write_h5(root):
         f.create_dataset("contig", data=make_data((50,), "<i2", seed=4))
         rng = np.random.default_rng(5)
         f.create_dataset("big", data=rng.integers(0, 2**63, (4, 16384), dtype="<i8"), chunks=(1, 16384))
+        f.create_dataset("scalar", data=np.float64(3.5))
+        partial = f.create_dataset("partial", shape=(20,), dtype="<i4", chunks=(5,), fillvalue=-7)
+        partial[0:5] = np.arange(5)  # chunks 1-3 never written: no reference, the fill value
+        f.create_dataset("empty", shape=(0, 4), dtype="<i2", chunks=(1, 4), maxshape=(None, 4))
         f["gz"].attrs["units"] = "K"
         truth = {name: f[name][()] for name in H5_DATASETS}
     refs = kerchunk_refs(path, "data.h5")

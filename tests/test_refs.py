@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import store_contract as contract
 import zarrlite
+from kerchunk.df import refs_to_dataframe
 from refs_fixtures import H5_DATASETS, chunk_refs, kerchunk_refs, write_fletcher32, write_h5, write_netcdf
 from writers import assert_same, make_data
 from zarrlite.stores.ranges import Run, merge_ranges
@@ -116,6 +117,28 @@ def test_parquet_reference_set(netcdf):
     g = zarrlite.open(str(root / "combined.parq"))
     assert_same(g["t2m"][...], truth["t2m"])
     assert_same(g["time"][...], truth["time"])
+
+
+@pytest.mark.parametrize("name", H5_DATASETS)
+def test_parquet_reference_set_of_hdf5(h5, name):
+    root, refs, truth = h5
+    if not (root / "refs.parq").exists():
+        refs_to_dataframe(refs, str(root / "refs.parq"), record_size=7)
+    assert_same(zarrlite.open(str(root / "refs.parq"))[name][...], truth[name])
+
+
+def test_hostile_parquet_sets(fixture_dir, netcdf):
+    root, refs, _ = netcdf
+    bad = fixture_dir("refs-parq-bad")
+    refs_to_dataframe(refs, str(bad / "set.parq"), record_size=5)
+    meta = json.loads((bad / "set.parq" / ".zmetadata").read_text())
+    (bad / "set.parq" / ".zmetadata").write_text(json.dumps({**meta, "record_size": 10**12}))
+    with pytest.raises(zarrlite.MetadataError, match="record_size"):
+        zarrlite.open(str(bad / "set.parq"))
+    (bad / "set.parq" / ".zmetadata").write_text(json.dumps(meta))
+    (bad / "set.parq" / "t2m" / "refs.0.parq").write_bytes(b"PAR1" + bytes(200) + b"PAR1")
+    with pytest.raises(zarrlite.StoreError, match="refs.0.parq: not a readable Parquet file"):
+        zarrlite.open(str(bad / "set.parq"))["t2m"][0]
 
 
 def test_parquet_reference_set_over_http(netcdf, http_server):
