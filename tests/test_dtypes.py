@@ -377,3 +377,81 @@ def test_json2_values_are_data(tmp_path):
     chunk = numcodecs.JSON().encode(np.array([{"__class__": "os.system", "args": ["true"]}, "x"], dtype=object))
     got = _vlen_array(tmp_path, chunk, codec="json2")[:2]
     assert got.tolist() == [{"__class__": "os.system", "args": ["true"]}, "x"]
+
+
+# ------------------------------------------------------------- what crosses to JS, what the table says
+
+def _unpack(buf, col):
+    """A reader of the packed layout written from its description (web/protocol.js does the same in JS)."""
+    n = int(np.prod(col["shape"], dtype=np.int64))
+    raw = buf.tobytes()
+    if col["kind"] == "struct":
+        return {name: _unpack(buf, f) for name, f in col["fields"]}
+    if col["kind"] in ("typed", "datetime64", "timedelta64"):
+        return np.frombuffer(raw, col["dtype"], n, col["offset"]).reshape(col["shape"])
+    if col["kind"] == "json":
+        return json.loads(raw[col["offset"]:col["offset"] + col["length"]])
+    ends = np.frombuffer(raw, "<u4", n, col["ends"]).tolist()
+    data = raw[col["bytes"]:col["bytes"] + col["length"]]
+    items = [data[a:b] for a, b in zip([0] + ends[:-1], ends)]
+    return [b.decode() for b in items] if col["kind"] == "str" else items
+
+
+def test_packed_values_for_javascript(tmp_path):
+    from zarrlite.packed import pack
+
+    create(tmp_path / "s", TEXT, zarr_format=3, missing_last=False)
+    strings = zarrlite.open(str(tmp_path / "s"))[...]
+    buf, col = pack(strings)
+    assert col["kind"] == "str" and _unpack(buf, col) == zarr3_reads(tmp_path / "s").tolist()
+    times = np.array(["2020-01-01", "NaT"], "M8[10s]")
+    buf, col = pack(times)
+    assert (col["kind"], col["unit"], col["scale"]) == ("datetime64", "s", 10)
+    assert _unpack(buf, col).tolist() == [times[0].astype("i8"), -2**63]
+    st = np.zeros(3, [("x", ">f4"), ("y", "<i2", (2,)), ("b", "S2"), ("t", "<m8[D]")])
+    st["x"], st["y"], st["b"], st["t"] = [1, 2, 3], [[1, 2]] * 3, [b"a", b"", b"bc"], [1, -1, 5]
+    buf, col = pack(st)
+    got = _unpack(buf, col)
+    assert got["x"].dtype == "<f4" and got["x"].tolist() == [1, 2, 3] and got["y"].shape == (3, 2)
+    assert got["b"] == [b"a", b"", b"bc"] and got["t"].tolist() == [1, -1, 5]
+    assert all(f["offset" if "offset" in f else "ends"] % 8 == 0 for _, f in col["fields"])
+    blobs = pack(BLOBS)
+    assert blobs[1]["kind"] == "bytes" and _unpack(*blobs) == BLOBS.tolist()
+    values = np.empty(2, object)
+    values[:] = [{"a": [1, None]}, float("nan")]
+    buf, col = pack(values)
+    assert col["kind"] == "json" and _unpack(buf, col)[0] == {"a": [1, None]}
+
+
+def test_table_cells_follow_numpy():
+    from zarrlite.tables import cell, table_of
+
+    dt = np.dtype([("name", "U8"), ("t", "M8[s]"), ("v", "<f8", (2,))])
+    v = np.array([("Zürich", "2024-01-01T10:00:00", [1.5, 2])], dt)
+    page = table_of(v, dt, 0, 1, 1)
+    assert page["columns"] == ["name", "t", "v"]
+    assert page["rows"] == [["Zürich", "2024-01-01T10:00:00", "[1.5, 2.0]"]]
+    assert cell(np.datetime64("NaT", "ns"), np.dtype("M8[ns]")) == "NaT"
+    assert cell(np.timedelta64(3, "D"), np.dtype("m8[D]")) == "3 days"
+    assert cell(b"\x00a", np.dtype(object)) == "b'\\x00a'"
+    assert cell(np.void(b"\x01\xff"), np.dtype("V2")) == "01 ff"
+    assert cell("x" * 500, STRINGS).endswith("…") and len(cell("x" * 500, STRINGS)) == 200
+    two_d = np.array([["a", "b"], ["c", "d"]], STRINGS)
+    assert table_of(two_d, STRINGS, 5, 9, 70)["columns"] == ["0", "1"]
+
+
+def test_table_pages_and_the_tree_entry(tmp_path):
+    import asyncio
+
+    from zarrlite.tables import table_page
+    from zarrlite.webworker import describe_node
+
+    create(tmp_path / "s", TEXT, zarr_format=3)
+    arr = zarrlite.open(str(tmp_path / "s"))
+    page = asyncio.run(table_page(arr, 6, 100))
+    assert page["start"] == 6 and page["total"] == 8 and [r[0] for r in page["rows"]] == \
+        zarr3_reads(tmp_path / "s")[6:].tolist()
+    entry = asyncio.run(describe_node(arr, "", {}))
+    assert entry["table"] is True and entry["outDtype"] == "str"
+    zarr.create_array(str(tmp_path / "n"), shape=(2, 2), dtype="<u2")
+    assert asyncio.run(describe_node(zarrlite.open(str(tmp_path / "n")), "", {}))["table"] is False

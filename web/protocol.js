@@ -5,7 +5,7 @@
 //   op        args                                           result
 //   "init"    {baseURL, pyodideURL?, chunkWorkers?}          {ready: true}; progress events meanwhile
 //   "open"    {source: Source}                               Node (the tree)
-//   "read"    {path, selection: string}                      {buffer, shape, dtype, sourceDtype}
+//   "read"    {path, selection: string}                      {buffer, shape, dtype, sourceDtype, layout}
 //   "render"  {path, selection: string, options: RenderOptions}  {buffer, width, height} (RGBA)
 //   "viewer"  {fn, args: any[]}                              zarrlite.viewer_api helpers (web/viewer/)
 //   "stats"   {}                                             Stats
@@ -14,7 +14,8 @@
 // Buffers (results) are transferred, never copied. Arrays cross as C-order bytes with their numpy
 // shape (a 0-d result has shape []), in these types: bool -> uint8, float16 -> float32, complex ->
 // interleaved (re, im) float pairs with a trailing 2 in the shape, every dtype little-endian (`dtype`
-// says which: "<f4"). Metadata cross as JSON text read with `reviveJSON`: NaN, Infinity and -Infinity
+// says which: "<f4"); strings, bytes, JSON values, datetimes and structured values cross packed in one
+// buffer with a `layout` (see Layout, unpackValues). Metadata cross as JSON text read with `reviveJSON`: NaN, Infinity and -Infinity
 // arrive as those numbers, integers beyond 2^53 - 1 as BigInt (fill values and attributes alike).
 
 /**
@@ -37,14 +38,15 @@
 /**
  * One node of an opened hierarchy. Arrays: `dtype` the stored dtype (numpy `dtype.str`), `outDtype`
  * the dtype `read` returns, `shards` the shard shape (null unless sharded), `codecs` the codec chain
- * as its metadata names it. Groups: `children`, and `truncated` when the listing stopped early. A
+ * as its metadata names it, `table` whether its values show as a table (strings, dates, structured
+ * values) rather than an image. Groups: `children`, and `truncated` when the listing stopped early. A
  * member that could not be opened (malformed metadata, an unknown codec) is kind "error" with `error`;
  * an array that opened but that this runtime cannot read (a codec with no browser build, chunk files
  * named with the other separator) has `problems`, as `zarrlite check` gives them.
  * @typedef {{kind: "array"|"group"|"error", path: string, name: string, format: string | null, attrs: object,
  *   shape?: number[], dtype?: string, outDtype?: string, chunks?: number[], shards?: number[] | null,
  *   fill_value?: any, codecs?: any[], children?: Node[], truncated?: boolean,
- *   error?: {name: string, message: string}, problems?: {kind: string, message: string}[]}} Node
+ *   error?: {name: string, message: string}, problems?: {kind: string, message: string}[], table?: boolean}} Node
  */
 
 /**
@@ -64,7 +66,7 @@ export const STAGES = ["pyodide", "packages", "codecs", "ready"];
 
 /**
  * Typed array constructors by the dtype string the worker reports (numpy `dtype.str`, little-endian).
- * @type {Record<string, new (buffer: ArrayBuffer) => ArrayBufferView>}
+ * @type {Record<string, new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => ArrayBufferView>}
  */
 export const TYPED_ARRAYS = {
   "|b1": Uint8Array, "|u1": Uint8Array, "|i1": Int8Array,
@@ -81,6 +83,63 @@ export function typedArray(buffer, dtype) {
   const T = TYPED_ARRAYS[dtype];
   if (!T) throw new TypeError(`no typed array for dtype ${dtype}`);
   return new T(buffer);
+}
+
+/**
+ * How a read of values with no typed array of their own crosses (zarrlite.packed): one buffer and a
+ * layout, every offset a multiple of 8, elements in C order.
+ * @typedef {{kind: "typed", shape: number[], dtype: string, offset: number}
+ *   | {kind: "datetime64" | "timedelta64", shape: number[], dtype: "<i8", unit: string, scale: number, offset: number}
+ *   | {kind: "str" | "bytes", shape: number[], ends: number, bytes: number, length: number}
+ *   | {kind: "json", shape: number[], offset: number, length: number}
+ *   | {kind: "struct", shape: number[], fields: [string, Layout][]}} Layout
+ */
+
+/**
+ * What `read` gives for one array or one field of a structured array. `data` is a typed array for
+ * numbers; for datetimes and timedeltas a BigInt64Array of counts of `scale` x `unit` since the epoch
+ * (NaT is the int64 minimum, -(2n ** 63n)); `string[]` for strings; `Uint8Array[]` for bytes (fixed
+ * and variable length, and raw bytes); the JSON values of a json2 array; `{fields: {name: Values}}` for
+ * structured values (each field with its own shape: the array's plus its sub-array shape). `dtype`
+ * says which: a numpy dtype ("<f4", "<i8"), or "str", "bytes", "json", "struct"; `kind` is the layout's.
+ * @typedef {{data: ArrayBufferView | string[] | Uint8Array[] | any[] | {fields: Record<string, Values>},
+ *   shape: number[], dtype: string, kind?: string, unit?: string, scale?: number}} Values
+ */
+
+/**
+ * The values of a packed read (see Layout); typed arrays and bytes are views into `buffer`.
+ * @param {ArrayBuffer} buffer
+ * @param {Layout} layout
+ * @returns {Values}
+ */
+export function unpackValues(buffer, layout) {
+  const n = layout.shape.reduce((a, b) => a * b, 1);
+  const { kind, shape } = layout;
+  switch (layout.kind) {
+    case "typed": {
+      const T = TYPED_ARRAYS[layout.dtype];
+      if (!T) throw new TypeError(`no typed array for dtype ${layout.dtype}`);
+      return { data: new T(buffer, layout.offset, n), shape, dtype: layout.dtype, kind };
+    }
+    case "datetime64": case "timedelta64":
+      return { data: new BigInt64Array(buffer, layout.offset, n), shape, dtype: "<i8", kind, unit: layout.unit,
+        scale: layout.scale };
+    case "str": case "bytes": {
+      const ends = new Uint32Array(buffer, layout.ends, n);
+      const bytes = new Uint8Array(buffer, layout.bytes, layout.length);
+      const decoder = new TextDecoder();
+      const data = Array.from(ends, (end, i) => bytes.subarray(i ? ends[i - 1] : 0, end));
+      return { data: kind === "str" ? data.map(b => decoder.decode(b)) : data, shape, dtype: kind, kind };
+    }
+    case "json":
+      return { data: reviveJSON(new TextDecoder().decode(new Uint8Array(buffer, layout.offset, layout.length))),
+        shape, dtype: kind, kind };
+    case "struct":
+      return { data: { fields: Object.fromEntries(layout.fields.map(([name, f]) => [name, unpackValues(buffer, f)])) },
+        shape, dtype: kind, kind };
+    default:
+      throw new TypeError(`unpackValues: unknown layout kind ${JSON.stringify(kind)}`);
+  }
 }
 
 /** The key that marks a tagged value in the worker's JSON (zarrlite.webworker.json_text). */

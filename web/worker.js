@@ -235,8 +235,8 @@ function unpackTuple(res) {
 }
 
 async function read({ path, selection }, ctx) {
-  const { data, shape, rest: [dtype, sourceDtype] } = unpackTuple(await python(ctx, "read", path, selection));
-  return transferring({ buffer: data.buffer, shape, dtype, sourceDtype }, [data.buffer]);
+  const { data, shape, rest: [dtype, sourceDtype, layout] } = unpackTuple(await python(ctx, "read", path, selection));
+  return transferring({ buffer: data.buffer, shape, dtype, sourceDtype, layout: layout ?? null }, [data.buffer]);
 }
 
 async function render({ path, selection, options }, ctx) {

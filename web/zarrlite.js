@@ -14,7 +14,7 @@
 // error), its pending calls reject with a WorkerDiedError and a new worker starts with the same options,
 // re-opening the last source that opened; calls made meanwhile wait for it. `onRestart` hears of it.
 // `zl._worker` is the current Worker (for a debugger).
-import { selectionString, typedArray } from "./protocol.js";
+import { reviveJSON, selectionString, typedArray, unpackValues } from "./protocol.js";
 import { WorkerDiedError, abortError, connect } from "./rpc.js";
 
 export { WorkerDiedError };
@@ -54,11 +54,17 @@ export { WorkerDiedError };
 
 /**
  * @typedef {object} ReadResult
- * @property {ArrayBufferView} data the values, C order (a BigInt64Array for int64, Float32Array for
- *   float16, interleaved re/im floats for complex)
+ * @property {import("./protocol.js").Values["data"]} data the values, C order: a typed array for numbers
+ *   (a BigInt64Array for int64, Float32Array for float16, interleaved re/im floats for complex); for
+ *   strings `string[]`, bytes `Uint8Array[]`, json2 arrays their JSON values, datetimes and timedeltas a
+ *   BigInt64Array of counts of `scale` x `unit` (NaT: the int64 minimum), structured values
+ *   `{fields: {name: {data, shape, dtype, ...}}}` (see protocol.js Values)
  * @property {number[]} shape of `data`, numpy's (a 0-d result: []; complex: plus a trailing 2)
- * @property {string} dtype of `data`, numpy `dtype.str` ("<u2")
- * @property {string} sourceDtype the array's own dtype (">u2", "<f2", "<c8", ...)
+ * @property {string} dtype of `data`, numpy `dtype.str` ("<u2", "<i8"), or "str", "bytes", "json", "struct"
+ * @property {string} sourceDtype the array's own dtype (">u2", "<f2", "<c8", "<M8[ns]", "StringDType()", ...)
+ * @property {string} [kind] for packed values: "datetime64", "timedelta64", "str", "bytes", "json", "struct"
+ * @property {string} [unit] of datetimes and timedeltas ("s", "ns", "D", "generic")
+ * @property {number} [scale] of datetimes and timedeltas: `data` counts units of `scale` x `unit`
  */
 
 /** @typedef {import("./protocol.js").HttpOptions} HttpOptions */
@@ -214,6 +220,7 @@ export class Zarrlite {
    */
   async read(path, selection, { signal } = {}) {
     const r = await this._call("read", { path, selection: selectionString(selection) }, { signal });
+    if (r.layout) return { ...unpackValues(r.buffer, reviveJSON(r.layout)), sourceDtype: r.sourceDtype };
     return { data: typedArray(r.buffer, r.dtype), shape: r.shape, dtype: r.dtype, sourceDtype: r.sourceDtype };
   }
 

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from . import labels, plate
+from . import labels, plate, tables
 from .errors import ZarrliteError
 from .expression import evaluate_expression
 from .model import dimension_names, image_model_async, node_summary
@@ -51,11 +51,11 @@ async def image(path: str) -> str:
 
 async def image_of(node, parent=None) -> dict:
     """`zarrlite.model.ImageModel.as_dict()` plus, per level, `outDtype`: the dtype its reads arrive in."""
-    from .webworker import output_dtype
+    from .packed import read_dtype
 
     model = (await image_model_async(node, parent)).as_dict()
     for level in model["levels"]:
-        level["outDtype"] = output_dtype(level["dtype"])[0].str
+        level["outDtype"] = read_dtype(level["dtype"])
     return model
 
 
@@ -224,3 +224,4 @@ async def _node(path: str):
 _CALLS = {"image": image, "summaries": summaries, "describe": describe, "chunk_map": chunk_map, "evaluate": evaluate, "colormaps": colormaps}
 # label overlays and plates: their own modules (labels.py, plate.py)
 _CALLS.update(**labels.viewer_calls(_node, _SESSION.get), **plate.viewer_calls(_node, _SESSION.get))
+_CALLS.update(tables.viewer_calls(_node))  # strings, dates, structured values: a table (tables.py)

@@ -90,14 +90,21 @@ class Session:
 
     # -- reads --------------------------------------------------------------------------------------
     async def read(self, path: str, selection: str):
-        """(ndarray ready for getBuffer, its dtype.str, the array's own dtype.str)."""
+        """(ndarray ready for getBuffer, its dtype.str, the array's own dtype.str, None); values with no
+        typed array (strings, datetimes, structured: packed.py) as (uint8 buffer, their kind, the array's
+        dtype.str, layout JSON)."""
         from .indexing import parse_selection
+        from .packed import pack, value_kind
 
         arr = await self.node(path)
         if not hasattr(arr, "get"):
             raise ZarrliteError(f"{path!r} is a group, not an array")
-        out = transferable(np.asarray(await arr.get(parse_selection(selection))))
-        return out, out.dtype.str, np.dtype(arr.dtype).str
+        data = np.asarray(await arr.get(parse_selection(selection)))
+        if value_kind(data.dtype) != "typed":
+            buf, layout = pack(data)
+            return buf, layout["kind"], np.dtype(arr.dtype).str, json_text(layout)
+        out = transferable(data)
+        return out, out.dtype.str, np.dtype(arr.dtype).str, None
 
     async def render(self, path: str, selection: str, options_json: str) -> np.ndarray:
         """RGBA uint8 (H, W, 4) of a 2-D selection (channels x 2-D with `channels`)."""
@@ -123,6 +130,9 @@ async def describe_node(node, path: str, nodes: dict, count: list[int] | None = 
     MAX_TREE_NODES in all (`count` carries the running total), each opened node put in `nodes` by path.
     A member that cannot be opened is an entry of kind "error" with its error's name and message, and
     the rest of the tree is still described (asked for again, it is opened again and fails again)."""
+    from .packed import read_dtype
+    from .tables import is_table
+
     count = [0] if count is None else count
     count[0] += 1
     info = {"path": path, "name": path.rsplit("/", 1)[-1], "format": getattr(node, "format", None),
@@ -131,7 +141,8 @@ async def describe_node(node, path: str, nodes: dict, count: list[int] | None = 
         dtype = np.dtype(node.dtype)
         info.update(kind="array", shape=list(node.shape), dtype=dtype.str, chunks=list(node.chunks),
                     fill_value=getattr(node, "fill_value", None), shards=getattr(node, "shards", None),
-                    codecs=getattr(node, "codecs", []), outDtype=output_dtype(dtype)[0].str)
+                    codecs=getattr(node, "codecs", []), outDtype=read_dtype(dtype))
+        info["table"] = is_table(dtype)  # the viewer shows its values as a table, not an image
         problems = await browser_problems(node)   # what stops this page reading it (zarrlite check's reasons)
         if problems:
             info["problems"] = problems
