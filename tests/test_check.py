@@ -123,6 +123,8 @@ def test_cli_path_and_a_clean_tree_exit_0(mixed):
     assert out.stdout.splitlines()[0].startswith("/ok ")
     out = run("check", str(mixed), "sub")
     assert out.returncode == 1 and "pcodec" in out.stdout
+    assert run("check", str(mixed), "sub", "--runtime", "python").returncode == 0       # pcodec reads here
+    assert run("check", str(mixed), "sub", "--runtime", "browser").returncode == 1
     out = run("check", str(mixed), "nothing/here")
     assert out.returncode == 1 and "no array or group" in out.stderr
 

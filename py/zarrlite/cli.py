@@ -77,7 +77,7 @@ def _check(args) -> int:
 
     report = check(args.source, args.path or "")
     print(json.dumps(report.as_dict(), indent=1) if args.json else report.text())
-    return 0 if report.readable else 1
+    return 0 if report.readable_in(*(args.runtime or ("python", "browser"))) else 1
 
 
 def _view(args) -> int:
@@ -116,6 +116,8 @@ def main(argv=None) -> int:
     p.add_argument("source")
     p.add_argument("path", nargs="?", default="")
     p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--runtime", action="append", choices=("python", "browser"),
+                   help="exit status 1 only for what is unreadable there (repeatable; default: both)")
     p.set_defaults(func=_check)
     p = sub.add_parser("view", help="serve the viewer on 127.0.0.1 (and SOURCE, if a local path)")
     p.add_argument("source", nargs="?", default=None)

@@ -58,7 +58,11 @@ class CheckReport:
     @property
     def readable(self) -> bool:
         """True when every node is readable in every runtime."""
-        return all(n.readable(r) for n in self.nodes for r in RUNTIMES)
+        return self.readable_in(*RUNTIMES)
+
+    def readable_in(self, *runtimes: str) -> bool:
+        """True when every node is readable in each of `runtimes` ("python", "browser")."""
+        return all(n.readable(r) for n in self.nodes for r in runtimes)
 
     def as_dict(self) -> dict:
         arrays = [n for n in self.nodes if n.kind != "group"]
