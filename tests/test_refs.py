@@ -376,3 +376,29 @@ def test_store_contract(contract_refs, where, check):
 
     store = reference_store_for(contract_refs[where], retries=0)
     assert asyncio.run(contract.run_checks(store, only={check})) == [check]
+
+
+def test_a_reference_file_is_read_only_up_to_its_bound(h5, http_server, monkeypatch):
+    """A server that would send more than the largest reference file is cut off: the file is asked for
+    by range, and the answer is refused, not parsed."""
+    import zarrlite.stores.refs as refs_module
+
+    root, _, _ = h5
+    url = http_server.mount("refs-bound", root)
+    monkeypatch.setattr(refs_module, "MAX_DOCUMENT", 1000)
+    http_server.stats.reset()
+    with pytest.raises(zarrlite.StoreError, match="larger than"):
+        zarrlite.open(f"{url}/refs.json")
+    assert [r[1] for r in data_requests(http_server, "refs.json")] == ["bytes=0-1000"]
+    assert sum(r[3] for r in data_requests(http_server, "refs.json")) == 1001
+
+
+def test_a_whole_file_reference_is_bounded(fixture_dir, monkeypatch):
+    import zarrlite.stores.refs as refs_module
+
+    root = fixture_dir("refs-whole")
+    (root / "big.bin").write_bytes(bytes(3000))
+    doc = v1({"a/0": [str(root / "big.bin")]})
+    monkeypatch.setattr(refs_module, "MAX_VALUE", 100)
+    with pytest.raises(zarrlite.StoreError, match=r"'a/0'.*big\.bin.*larger than"):
+        zarrlite.open(doc)["a"][0:5]

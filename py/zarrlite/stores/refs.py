@@ -29,6 +29,7 @@ from .gather import GatheredRanges
 from .refs_spec import Limits, Ref, is_reference_set, is_url, parse_references
 
 MAX_DOCUMENT = 512 << 20  # bytes of a JSON reference file (a set of a million references is ~100 MiB)
+MAX_VALUE = Limits().max_length  # bytes of one value read through a reference
 
 
 class JsonReferences:
@@ -118,8 +119,10 @@ class ReferenceStore:
         """Bytes [start, start + length) of `target` (length None: to its end); raises what the target's
         store raises, and StoreError for a missing or short target."""
         store, target_key = self._target(target)
-        if start == 0 and length is None:
-            data = await store.get(target_key)
+        if length is None and start >= 0:  # a whole file (`[url]`): no larger than a referenced value
+            data = await store.get_range(target_key, start, MAX_VALUE + 1)
+            if data is not None and len(data) > MAX_VALUE:
+                raise StoreError(f"the file is larger than {MAX_VALUE >> 20} MiB, the most one value may be")
         else:
             data = await store.get_range(target_key, start, length)
         if data is None:
@@ -253,8 +256,8 @@ async def _load_json_url(url, limits, http_options):
     from . import store_for
 
     folder, name = split_location(url)
-    try:
-        data = await store_for(folder, cache_bytes=0, **http_options).get(name)
+    try:  # a range, so that a server sending endless bytes is cut off at the bound
+        data = await store_for(folder, cache_bytes=0, **http_options).get_range(name, 0, MAX_DOCUMENT + 1)
     except ZarrliteError as e:
         raise StoreError(f"reference file {url}: {e}") from e
     if data is None:

@@ -151,13 +151,15 @@ def parquet_references(source: str, limits: Limits, http_options: dict) -> Refer
         name = ""
         files = LocalStore(folder)
 
-    async def read(file_name):
-        return await files.get(join_key(name, file_name))
+    async def read(file_name):  # a range: nothing larger than a record file is read whole
+        return await files.get_range(join_key(name, file_name), 0, MAX_RECORD_FILE + 1)
 
     async def load():
         raw = await read(".zmetadata")
         if raw is None:
             raise StoreError(f"{source}: no .zmetadata: not a Parquet reference set")
+        if len(raw) > MAX_RECORD_FILE:
+            raise StoreError(f"{source}/.zmetadata is larger than {MAX_RECORD_FILE >> 20} MiB")
         try:
             meta = json.loads(raw)
         except ValueError as e:
