@@ -118,6 +118,7 @@ case "${1:-build}" in
     build_all
     shift || true
     "$VENV/bin/python" bench/run.py "$@"
+    "$VENV/bin/python" bench/requests_bench.py   # time and requests against a distant server (CPython, Chromium)
     exec "$VENV/bin/python" bench/dask_bench.py   # dask.distributed and xarray (its own cluster and views)
     ;;
   *) echo "usage: $0 [build|test|serve|bench|fuzz]" >&2; exit 2 ;;
