@@ -402,3 +402,26 @@ def test_a_whole_file_reference_is_bounded(fixture_dir, monkeypatch):
     monkeypatch.setattr(refs_module, "MAX_VALUE", 100)
     with pytest.raises(zarrlite.StoreError, match=r"'a/0'.*big\.bin.*larger than"):
         zarrlite.open(doc)["a"][0:5]
+
+
+def test_references_and_targets_in_an_s3_bucket(h5, fixture_dir):
+    """kerchunk files usually name s3:// targets: the reference file and the HDF5 file in a bucket of a
+    loopback S3-compatible server (tests/s3server.py), read through the cloud stores with endpoint_url."""
+    from s3server import S3Server
+
+    root, refs, truth = h5
+    bucket = fixture_dir("refs-s3")
+    (bucket / "nc").mkdir()
+    (bucket / "nc" / "data.h5").write_bytes((root / "data.h5").read_bytes())
+    absolute = json.loads(json.dumps(refs))
+    for v in absolute["refs"].values():
+        if isinstance(v, list):
+            v[0] = "s3://data/nc/data.h5"
+    (bucket / "nc" / "refs.json").write_text(json.dumps(absolute))
+    with S3Server() as s3:
+        s3.add_bucket("data", bucket)
+        g = zarrlite.open("s3://data/nc/refs.json", endpoint_url=s3.endpoint_url)
+        assert_same(g["gz"][...], truth["gz"])
+        chunk_reads = [e for e in s3.log if e.path.endswith("/data.h5")]
+        assert 0 < len(chunk_reads) <= len(chunk_refs(refs, "gz")) / 3
+        assert all(e.method == "GET" and e.range for e in chunk_reads)
