@@ -140,6 +140,18 @@ def test_n5_directory_inside_a_dataset_is_not_a_group(n5_implicit):
             zarrlite.open(str(root), path)
 
 
+def test_n5_directory_below_a_broken_group_is_a_group(fixture_dir):
+    root = fixture_dir("n5-broken-parent")
+    n5_group(root, version="4.0.0")
+    truth = ts_n5(root / "a" / "b" / "s0", make_data((6, 5), "uint8", seed=9), block_size=(4, 4),
+                  data_type="uint8", compression={"type": "raw"})
+    (root / "a" / "attributes.json").write_text('{"title": "cut sh')
+    with pytest.raises(MetadataError, match="'a/attributes.json'"):
+        zarrlite.open(str(root), "a")
+    assert list(zarrlite.open(str(root), "a/b")) == ["s0"]
+    assert_same(zarrlite.open(str(root), "a/b")["s0"][...], truth)
+
+
 def test_n5_small_blocks_inside_the_grid_are_padded(fixture_dir):
     """rust-n5 writes blocks smaller than blockSize anywhere; tensorstore reads them padded with the fill
     value (0). The expectation is tensorstore's own read of the same files."""

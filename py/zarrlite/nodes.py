@@ -149,12 +149,9 @@ async def _is_n5_directory(ctx: Context, path: str) -> bool:
     parts = path.split("/")
     parents = ["/".join(parts[:i]) for i in range(len(parts))]
     values = await asyncio.gather(*(ctx.store.get(join_key(p, n5.KEY)) for p in parents))
-    for parent, value in zip(parents, values):
-        if value is not None and not looks_like_markup(value):
-            doc = load_json(value, f"'{join_key(parent, n5.KEY)}'")
-            if isinstance(doc, dict) and n5.is_dataset(doc):
-                return False
-    return True
+    # (a parent whose attributes.json does not parse is taken for no dataset: its own open says why)
+    return not any(value is not None and _is_object(value) and n5.is_dataset(load_json(value, ""))
+                   for value in values)
 
 
 def parse_documents(ctx: Context, path: str, docs: dict) -> Array | Group | None:
