@@ -425,3 +425,42 @@ def test_references_and_targets_in_an_s3_bucket(h5, fixture_dir):
         chunk_reads = [e for e in s3.log if e.path.endswith("/data.h5")]
         assert 0 < len(chunk_reads) <= len(chunk_refs(refs, "gz")) / 3
         assert all(e.method == "GET" and e.range for e in chunk_reads)
+
+
+def test_headers_go_only_to_the_reference_files_origin(h5, monkeypatch):
+    """A reference file names any URL: the user's headers (credentials) for its server are not sent to
+    the others."""
+    import httpserver
+
+    root, refs, truth = h5
+    seen = []
+    serve = httpserver._Handler.do_GET
+
+    def recording(self, head=False):
+        seen.append((self.server.server_address[1], self.path, self.headers.get("Authorization")))
+        return serve(self, head)
+
+    monkeypatch.setattr(httpserver._Handler, "do_GET", recording)
+    home, other = httpserver.RangeHTTPServer(), httpserver.RangeHTTPServer()
+    for server in (home, other):
+        server.start()
+    try:
+        other_url = other.mount("d", root)
+        moved = json.loads(json.dumps(refs))
+        for key, v in moved["refs"].items():
+            if isinstance(v, list) and key.startswith("gz/"):
+                v[0] = f"{other_url}/data.h5"  # gz on the other server, the rest beside the file
+        folder = root / "two-origins"
+        folder.mkdir(exist_ok=True)
+        (folder / "refs.json").write_text(json.dumps(moved))
+        (folder / "data.h5").write_bytes((root / "data.h5").read_bytes())
+        g = zarrlite.open(home.mount("d", folder) + "/refs.json", headers={"Authorization": "Bearer secret"})
+        assert_same(g["gz"][...], truth["gz"])
+        assert_same(g["raw"][...], truth["raw"])
+    finally:
+        home.stop()
+        other.stop()
+    home_port, other_port = home._httpd.server_address[1], other._httpd.server_address[1]
+    assert {a for p, _, a in seen if p == home_port} == {"Bearer secret"}
+    assert {a for p, _, a in seen if p == other_port} == {None}
+    assert any(p == other_port for p, _, _ in seen)
