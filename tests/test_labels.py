@@ -178,7 +178,8 @@ def test_n5_segmentation_beside_an_image_lines_up_by_shape(tmp_path):
     ov = run(labels.overlay_of(zarrlite.image_model(raw), seg_arr))
     assert ov["kind"] == "segmentation" and ov["dtype"] == "<u8" and ov["levels"][0]["factor"] == [2.0, 2.0]
     nodes = {"": root, "raw": raw, "seg": seg_arr}
-    assert labels.segmentation_candidates(nodes, "raw") == ["seg"]
+    assert labels.segmentation_candidates(nodes, ["raw"]) == ["seg"]
+    assert labels.segmentation_candidates(nodes, []) == ["seg", "raw"]          # 64-bit ids first
     got = run(labels.label_tile(seg_arr, [[10, 20], [30, 50]], 0, 1))
     want = np.array([[rule(int(v)) for v in row] for row in seg[10:20, 30:50]], np.uint8)
     np.testing.assert_array_equal(got, want)
@@ -191,3 +192,14 @@ def test_overlay_refuses_float_values(tmp_path):
     image = zarrlite.image_model(zarrlite.open(str(tmp_path / "img.zarr")))
     with pytest.raises(ZarrliteError, match="not integer label ids"):
         run(labels.overlay_of(image, zarrlite.open(str(root))))
+
+
+def test_labels_are_found_over_plain_http_which_cannot_list(tmp_path, http_server):
+    """An image's metadata does not name its labels group: over HTTP it is asked for, not listed."""
+    ome_image(tmp_path / "img.zarr", (2, 128, 192))
+    url = http_server.mount("labels-img", tmp_path / "img.zarr")
+    root = run(zarrlite.open_async(url))
+    model = zarrlite.image_model(root)
+    assert model.labels == ("labels/cells",)
+    [ov] = run(labels.overlays_of(model, root.get_child))
+    assert ov["levels"][0]["path"] == "labels/cells/0"

@@ -203,10 +203,10 @@ async def overlays_of(image, open_node) -> list[dict]:
     return out
 
 
-def segmentation_candidates(nodes: dict, image_path: str) -> list[str]:
-    """Paths of the opened `nodes` (path -> Array | Group) that can lie over the image at `image_path` as
-    labels: multiscale groups of integer levels and integer arrays outside such a group, the image's
-    own arrays excepted; 32- and 64-bit ids (segmentations) first."""
+def segmentation_candidates(nodes: dict, exclude: list[str]) -> list[str]:
+    """Paths of the opened `nodes` (path -> Array | Group) that can lie over an image as labels:
+    multiscale groups of integer levels and integer arrays outside such a group, but for the paths in
+    `exclude` (the image and its levels); 32- and 64-bit ids (segmentations) first."""
     def integer(node):
         return hasattr(node, "shape") and np.dtype(node.dtype).kind in "iu"
 
@@ -227,9 +227,8 @@ def segmentation_candidates(nodes: dict, image_path: str) -> list[str]:
             groups[path] = level
     arrays = {p: n for p, n in nodes.items() if integer(n) and not any(inside(p, g) for g in groups if g)}
     found = {**groups, **arrays}
-    own = image_path.strip("/")
-    keep = [p for p in found if p != own and not (own and p.startswith(own + "/")) and not inside(own, p or "")]
-    return sorted(keep, key=lambda p: (np.dtype(found[p].dtype).itemsize < 4, p))
+    skip = {p.strip("/") for p in exclude}
+    return sorted((p for p in found if p not in skip), key=lambda p: (np.dtype(found[p].dtype).itemsize < 4, p))
 
 
 def viewer_calls(node, session) -> dict:
@@ -251,8 +250,8 @@ def viewer_calls(node, session) -> dict:
     async def label_at(overlay: str, level: str, index: list) -> str:
         return json_text(await label_value(await node(level), index, label_style((await node(overlay)).attrs)))
 
-    async def label_candidates(image_path: str) -> str:
-        return json_text(segmentation_candidates(session().nodes, image_path))
+    async def label_candidates(exclude: list) -> str:
+        return json_text(segmentation_candidates(session().nodes, exclude))
 
     return {"label_overlays": label_overlays, "label_overlay": label_overlay, "label_tile": label_tile_rgba,
             "label_at": label_at, "label_candidates": label_candidates}

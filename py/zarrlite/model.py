@@ -186,11 +186,11 @@ async def _parent_of(arr):
 
 
 async def _labels_of(group) -> tuple[str, ...]:
-    if "labels" not in (await group.members()) and "labels" not in group.attrs.get("ome", group.attrs):
-        return ()
+    # OME names no image's labels group in the image's metadata: it is asked for even when the members
+    # do not show it (a store that cannot list, plain HTTP, shows only the members metadata names)
     try:
         labels = await group.get_child("labels")
-    except NotFoundError:
+    except ZarrliteError:   # none, or unreadable: the image shows without its labels
         return ()
     prefix = f"{labels.path}/"
     return tuple(prefix + p for p in label_paths(labels.attrs))

@@ -18,6 +18,9 @@ import { hideError, showError as showErrorPanel, showNote as showStageNote } fro
 import { Screen } from "./paint.js";
 import { defaultNode, esc, findNode, groupPaths, markSelected, parentPath, renderMeta, renderTree } from "./panels.js";
 import { Scene } from "./scene.js";
+import { LabelLayer } from "./labels.js";
+import { PlateView } from "./plate.js";
+import { ValueTable } from "./table.js";
 import { bindLocalOpeners, linkOptions } from "./sources.js";
 import { loadExamples, stageMark as markStage } from "./startup.js";
 import { applyState, stateQuery } from "./state.js";
@@ -58,6 +61,9 @@ const screen = new Screen(/** @type {HTMLCanvasElement} */ ($("canvas")), /** @t
 const scene = new Scene(app, screen, () => { syncContrast(); buildChannels(); });
 const contrast = new Contrast(app, scene, { windowChanged: () => { buildChannels(); requestDraw(); scheduleState(); } });
 const chunkLayer = new ChunkMapLayer(app, $("chunk-stats"), () => requestDraw());
+const labels = app.labels = new LabelLayer(app, screen, stage, $("labels-box"), () => requestDraw());
+const plates = app.plates = new PlateView(app, $("plate"), { open: async p => { if (!findNode(app.tree, p)) await adopt(app.tree, p); await selectNode(p); } });
+const tables = new ValueTable(app, stage);   // strings, dates, structured values (table.js)
 /** What the panels call back. @type {import("./app.js").Hooks & {axesChanged: () => void, selected: () => void}} */
 const hooks = {
   requestDraw: () => requestDraw(),
@@ -168,7 +174,7 @@ async function openSource(source, label, params) {
   stageMark("open", "done");
   const want = params?.get("path");
   if (want && !findNode(tree, want)) await adopt(tree, want);
-  const node = (want !== null && want !== undefined && findNode(tree, want)) || defaultNode(tree, n => !!app.summaries[n.path]?.multiscale) || tree;
+  const node = (want !== null && want !== undefined && findNode(tree, want)) || defaultNode(tree, n => !!(app.summaries[n.path]?.multiscale || app.summaries[n.path]?.plate)) || tree;
   await selectNode(node.path, params);
   bumpOpened();
 }
@@ -176,24 +182,18 @@ async function openSource(source, label, params) {
 /** A path the listing did not reach (plain HTTP cannot list): ask for it and add it to the tree. */
 async function adopt(tree, path) {
   try {
-    const info = await describe(path);
-    if (!info.node) return;
+    const node = (await describe(path)).node ?? await app.zl.viewer("tree_node", [path]);   // a group: its entry
     const parent = findNode(tree, parentPath(path)) ?? tree;
-    (parent.children ??= []).push(info.node);
+    (parent.children ??= []).push(node);
     renderTree($("tree"), tree, p => selectNode(p).catch(err => showError(err)), app.summaries);
   } catch (err) {
     showError(err, { source: `${app.label} → ${path}` });
   }
 }
 
-function bumpOpened() {
-  document.body.dataset.opened = String(Number(document.body.dataset.opened || 0) + 1);
-}
+const bumpOpened = () => { document.body.dataset.opened = String(Number(document.body.dataset.opened || 0) + 1); };
 
-async function describe(path) {
-  if (!app.infos.has(path)) app.infos.set(path, app.zl.viewer("describe", [path]));
-  return app.infos.get(path);
-}
+const describe = path => app.infos.get(path) ?? app.infos.set(path, app.zl.viewer("describe", [path])).get(path);
 
 /**
  * Show a node: its metadata, and its image when it has one.
@@ -206,6 +206,8 @@ async function selectNode(path, params) {
   if (!node) return;
   markSelected($("tree"), path);
   renderMeta($("meta"), node, null);
+  if (tables.select(node)) { app.image = null; showPanels(false); showNote(null); $("startup").hidden = true; requestDraw(); return; }
+  if (plates.select(path, app.summaries[path])) { app.image = null; showPanels(false); $("startup").hidden = true; requestDraw(); return; }
   if (node.kind === "error") {   // a member that could not be opened: its error, and nothing drawn
     app.image = null;
     showPanels(false);
@@ -265,9 +267,7 @@ async function selectNode(path, params) {
   scheduleState();
 }
 
-function showPanels(on) {
-  for (const id of ["dims-box", "channels-box", "contrast-box", "expr-box", "chunks-box", "view-box"]) $(id).hidden = !on;
-}
+const showPanels = on => { for (const id of ["dims-box", "channels-box", "contrast-box", "expr-box", "chunks-box", "view-box"]) $(id).hidden = !on; };
 
 const showNote = text => showStageNote(stage, text);
 
@@ -309,6 +309,7 @@ function resize() { screen.resize(stage.clientWidth, stage.clientHeight, dpr());
 
 function draw() {
   const drawn = scene.draw();
+  labels.draw();   // over the image, under the overlay canvas
   if (!app.image) { updateOverlays(app, scene, null); return; }
   if (app.expr) {
     const status = $("expr-status");
@@ -343,7 +344,6 @@ const checkForbidden = debounced(() => app.zl?.stats().then(st => showForbidden(
 const showError = (err, context = {}) => showErrorPanel(err, context, app.failures);
 
 function setStatus(text) { setText($("status"), text); }
-
 
 // -- state in the URL ---------------------------------------------------------------------------------
 const scheduleState = debounced(() => writeState(), 250);
