@@ -7,6 +7,7 @@ writer reads back."""
 from __future__ import annotations
 
 import json
+import lzma
 import warnings
 
 import numcodecs
@@ -16,7 +17,7 @@ import zarr
 import zarr.codecs.numcodecs as zn
 import zarrlite
 from writers import assert_same, make_data, smooth_data
-from zarrlite.codecs import availability, checksums, zfp
+from zarrlite.codecs import availability, checksums, lzma_container, zfp
 from zarrlite.errors import CodecError, MetadataError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
@@ -228,3 +229,46 @@ def test_unknown_codec_is_named(fixture_dir):
     (root / "zarr.json").write_text(json.dumps(doc))
     with pytest.raises((CodecError, MetadataError), match="nosuchcodec"):
         zarrlite.open(root)[...]
+
+
+# ------------------------------------------------------------ lzma for the browser's liblzma decoder
+LZMA_CONFIGS = {
+    "xz": dict(format=lzma.FORMAT_XZ),
+    "alone": dict(format=lzma.FORMAT_ALONE, preset=3),
+    "auto (.lzma)": dict(format=lzma.FORMAT_ALONE),
+    "raw lzma2": dict(format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2, "preset": 1}]),
+    "raw delta+lzma2": dict(format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_DELTA, "dist": 4},
+                                                              {"id": lzma.FILTER_LZMA2, "preset": 9}]),
+    "raw x86+delta+lzma2": dict(format=lzma.FORMAT_RAW, filters=[
+        {"id": lzma.FILTER_X86}, {"id": lzma.FILTER_DELTA, "dist": 2}, {"id": lzma.FILTER_LZMA2}]),
+    "raw lzma1": dict(format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA1, "preset": 2, "lc": 1, "pb": 0}]),
+}
+
+
+@pytest.mark.parametrize("payload", ["smooth", "random", "tiny", "empty"])
+@pytest.mark.parametrize("name", list(LZMA_CONFIGS))
+def test_lzma_streams_get_the_container_liblzma_reads(name, payload):
+    """What codecs/browser.py hands the browser's decoders, decoded here by the standard library's liblzma
+    (the decoder the browser bundles): the chunk's bytes, for every format numcodecs writes."""
+    data = {"smooth": smooth_data((200_000,), "<i4").tobytes(),
+            "random": np.random.default_rng(1).integers(0, 256, 70_000, dtype=np.uint8).tobytes(),  # stored chunks
+            "tiny": b"\x01\x02\x03", "empty": b""}[payload]
+    codec = numcodecs.LZMA(**LZMA_CONFIGS[name])
+    config = {**codec.get_config(), **({"format": 0} if name.startswith("auto") else {})}
+    decoder, wrapped = lzma_container.for_browser(codec.encode(data), config)
+    assert decoder == ("xz" if name == "xz" else "liblzma")
+    assert lzma.decompress(wrapped, format=lzma.FORMAT_XZ if decoder == "xz" else lzma.FORMAT_AUTO) == data
+    assert availability.unreadable("lzma", config, "browser") is None
+
+
+def test_lzma_raw_stream_truncated_is_refused():
+    enc = numcodecs.LZMA(**LZMA_CONFIGS["raw lzma2"]).encode(smooth_data((50_000,), "<i4").tobytes())
+    with pytest.raises(CodecError, match="truncated"):
+        lzma_container.for_browser(enc[:-1], {"format": 3, "filters": LZMA_CONFIGS["raw lzma2"]["filters"]})
+
+
+def test_lzma_raw_chains_the_browser_cannot_read_say_so():
+    chain = [{"id": lzma.FILTER_DELTA, "dist": 1}, {"id": lzma.FILTER_LZMA1}]
+    reason = availability.unreadable("numcodecs.lzma", {"format": 3, "filters": chain}, "browser")
+    assert "not read in the browser runtime" in reason
+    assert availability.unreadable("numcodecs.lzma", {"format": 3, "filters": chain}, "cpython") is None

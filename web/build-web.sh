@@ -10,7 +10,7 @@
 #     zarrlite.js           main-thread API        worker.js   the module worker
 #     protocol.js           page <-> worker messages   rpc.js   the request layer of every worker
 #     chunk-pool.js         workers that fetch and decode chunks    chunk-worker.js   one of them
-#     codecs.js             numcodecs.js (blosc, zstd, lz4) + xz-decompress + hash-wasm (crc32c), by esbuild
+#     codecs.js             numcodecs.js (blosc, zstd, lz4) + xz-decompress + node-liblzma + hash-wasm (crc32c), by esbuild
 #     unpack.js             the worker's wheel unpacker (fflate), bundled by esbuild
 #     pyodide/              Pyodide core (standard library precompiled), numpy, zarrlite wheels, and a
 #                           pyodide-lock.json listing them
@@ -192,7 +192,7 @@ bundle_js() {
   if [ ! -s "$DIST/codecs.js" ] || ! fresh codecs "$h"; then
     log "esbuild codecs.js"
     node_modules/.bin/esbuild web/codecs-entry.js --bundle --format=esm --platform=browser \
-      --target=es2020 --minify --log-level=warning --outfile="$DIST/codecs.js"
+      --target=es2020 --minify --loader:.wasm=binary --log-level=warning --outfile="$DIST/codecs.js"
     stamp codecs "$h"
   fi
   h="$(hash_of web/unpack-entry.js web/rpc.js package-lock.json)"

@@ -48,26 +48,6 @@ def test_read_matches_numpy(shared_page, server, written, name):
         assert got["transferredWhole"]
 
 
-def test_lzma_outside_the_xz_container_is_a_clear_error(shared_page, server):
-    """The legacy .lzma container (numcodecs LZMA(format=FORMAT_ALONE)) decodes in CPython, not with
-    the browser's xz decoder: the error says so and what reads it."""
-    import lzma
-
-    import numcodecs
-    from writers import make_data, zarr_python
-
-    root = server.data / "lzma-alone.zarr"
-    if not root.exists():
-        zarr_python(root, make_data((20, 30), "<u2", seed=1), zarr_format=2, chunks=(20, 30),
-                    compressors=numcodecs.LZMA(format=lzma.FORMAT_ALONE))
-    err = shared_page.evaluate("""async url => {
-      const zl = await window.zarrlite;
-      await zl.open(url);
-      try { await zl.read("", "..."); return null; } catch (e) { return e.message; }
-    }""", f"{server.url}/data/lzma-alone.zarr")
-    assert err is not None and ".xz container" in err and "(0, 0)" in err, err
-
-
 ZERO_D_JS = f"""async ({{url, path, selection}}) => {{
   const zl = await window.zarrlite;
   await zl.open(url);

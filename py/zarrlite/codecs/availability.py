@@ -15,6 +15,7 @@ import importlib.util
 from dataclasses import dataclass
 
 from ..runtime import IN_PYODIDE
+from . import lzma_container
 from .registry import REFUSED
 
 CPYTHON, BROWSER = "cpython", "browser"
@@ -35,7 +36,7 @@ TABLE: dict[str, Where] = {
     "bytes": Where(), "endian": Where(), "transpose": Where(), "crc32c": Where(), "sharding_indexed": Where(),
     # compressors: the standard library in CPython and Pyodide, WASM in the browser where Pyodide lacks it
     "gzip": Where(), "zlib": Where(), "bz2": Where(),
-    "lzma": Where(),  # the browser reads some of its formats only: see _lzma_in_browser
+    "lzma": Where(),  # the browser reads .xz, .lzma and most raw filter chains: see _lzma_in_browser
     "blosc": Where("numcodecs"), "zstd": Where("numcodecs"), "lz4": Where("numcodecs"),
     # filters in plain numpy (codecs/filters.py)
     "delta": Where(), "fixedscaleoffset": Where(), "astype": Where(), "quantize": Where(),
@@ -55,8 +56,6 @@ ALIASES = {
     "https://codec.zarrs.dev/array_to_array/bitround": "bitround",
 }
 
-# numcodecs' lzma `format`: 1 the .xz container (the default), 2 legacy .lzma ("alone"), 3 raw streams.
-LZMA_FORMAT_XZ, LZMA_FORMAT_ALONE, LZMA_FORMAT_RAW = 1, 2, 3
 
 
 def current_runtime() -> str:
@@ -83,16 +82,9 @@ def unreadable(codec_id: str, config: dict, runtime: str) -> str | None:
         return f"{codec_id}: unknown codec"
     if runtime == BROWSER:
         if cid == "lzma":
-            return _lzma_in_browser(config or {})
+            return lzma_container.browser_reason(config or {})  # the rule codecs/browser.py decodes by
         return None if where.browser is None else f"{codec_id}: {where.browser}"
     if where.package is not None and importlib.util.find_spec(where.package) is None:
         return f"{codec_id}: needs the {where.package} package in CPython (pip install {where.package})"
     return None
 
-
-def _lzma_in_browser(config: dict) -> str | None:
-    fmt = config.get("format", LZMA_FORMAT_XZ)
-    if fmt in (LZMA_FORMAT_XZ, 0):  # 0 (auto) decodes what the .xz decoder reads; other chunks fail by name
-        return None
-    return ("lzma: only the .xz container is read in the browser runtime, not format "
-            f"{fmt} ({'legacy .lzma' if fmt == LZMA_FORMAT_ALONE else 'raw streams'})")

@@ -1,4 +1,4 @@
-"""The browser codec back-end: blosc, zstd, lz4 (numcodecs.js WASM) and lzma/xz (xz-decompress WASM),
+"""The browser codec back-end: blosc, zstd, lz4 (numcodecs.js WASM) and lzma (xz-decompress and liblzma WASM),
 called through Pyodide's FFI. The worker registers the JS module as `zarrlite_jscodecs` (web/codecs.js)
 and calls `register()`; another kernel (JupyterLite) finds one on first use (CodecLoader).
 
@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 
 from ..errors import CodecError
-from . import crc32c, registry
+from . import crc32c, lzma_container, registry
 from .native import check_decoded_size
 
 
-XZ_MAGIC = b"\xfd7zXZ\x00"
 SIZE_IN_HEADERS = ("blosc", "zstd", "lz4")
 
 
@@ -33,17 +32,16 @@ class WasmCodec:
     async def decode_async(self, data, limit):
         from pyodide.ffi import JsException, to_js
 
-        if self.name == "lzma" and bytes(data[:6]) != XZ_MAGIC:
-            # xz-decompress reads the .xz container (numcodecs' default) only, not legacy .lzma or raw
-            raise CodecError("lzma: this chunk is not in the .xz container, the only lzma format this "
-                             "browser runtime decodes; a Pyodide with the standard library's lzma module "
-                             "reads it (Zarrlite.create({pyodideURL}))")
+        decoder = self.name
+        if self.name == "lzma":  # .xz to xz-decompress; .lzma and raw streams (given a header) to liblzma
+            container, data = lzma_container.for_browser(data, self.config)
+            decoder = "lzma" if container == "xz" else "liblzma"
         if self.name in SIZE_IN_HEADERS:
             check_decoded_size(self.name, data, limit)
         try:
             # to_js copies the bytes into a new Uint8Array (for bytes faster than for a memoryview)
             buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data)
-            out = await self._module.decode(self.name, to_js(buf), limit)
+            out = await self._module.decode(decoder, to_js(buf), limit)
         except JsException as e:
             raise CodecError(f"{self.name}: {e}") from e
         if int(out.length) > limit:  # checked before copying it into Python
