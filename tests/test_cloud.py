@@ -9,6 +9,7 @@ import pytest
 import zarrlite
 from s3server import S3Server
 from zarrlite.errors import StoreError
+from zarrlite.stores.obstore_store import ObstoreStore
 from zarrlite.stores.cloud import bucket_for, child_names_of, listing_url, parse_listing, xml_texts
 
 # -- URL mapping (pure) -------------------------------------------------------------------------
@@ -244,3 +245,48 @@ def test_obstore_local_store(tmp_path):
                       zarr_format=2)[...] = data
     arr = zarrlite.open(LocalStore(str(tmp_path)), "v.zarr")
     np.testing.assert_array_equal(arr[...], data)
+
+
+# -- the store contract (tests/store_contract.py) for the bucket, fsspec and obstore stores -------------
+
+CONTRACT_KINDS = ["s3-bucket", "s3-bucket-one-name-a-page", "fsspec-memory", "obstore-memory", "obstore-local"]
+
+
+@pytest.fixture(scope="module")
+def contract_stores(tmp_path_factory):
+    import asyncio
+
+    import store_contract as contract
+    from obstore.store import LocalStore, MemoryStore
+
+    from zarrlite.stores import store_for
+
+    tree = tmp_path_factory.mktemp("contract-bucket")
+    for key, value in contract.CONTENT.items():
+        (tree / "root" / key).parent.mkdir(parents=True, exist_ok=True)
+        (tree / "root" / key).write_bytes(value)
+    memory = MemoryStore()
+    for key, value in contract.CONTENT.items():
+        memory.put(f"root/{key}", value)
+    import fsspec
+    fs = fsspec.filesystem("memory")
+    for key, value in contract.CONTENT.items():
+        fs.pipe_file(f"/zl-contract/{key}", value)
+    with S3Server() as s3, S3Server(page_size=1) as s3_paged:
+        s3.add_bucket("b", tree)
+        s3_paged.add_bucket("b", tree)
+        yield asyncio, contract, {
+            "s3-bucket": lambda: store_for("s3://b/root", endpoint_url=s3.endpoint_url, cache_bytes=0, retries=0),
+            "s3-bucket-one-name-a-page": lambda: store_for("s3://b/root", endpoint_url=s3_paged.endpoint_url,
+                                                           cache_bytes=0, retries=0),
+            "fsspec-memory": lambda: store_for("memory://zl-contract", storage_options={}, cache_bytes=0),
+            "obstore-memory": lambda: ObstoreStore(memory, "root"),
+            "obstore-local": lambda: ObstoreStore(LocalStore(str(tree)), "root"),
+        }
+
+
+@pytest.mark.parametrize("kind", CONTRACT_KINDS)
+def test_store_contract(contract_stores, kind):
+    asyncio, contract, makers = contract_stores
+    checks = asyncio.run(contract.run_checks(makers[kind]()))
+    assert checks == [c.__name__ for c in contract.CHECKS]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import StoreError
 from .cloud import Bucket, bucket_for, child_names_of, listing_url, parse_listing
 from .gather import GatheredRanges
+from .keys import check_key
 
 MAX_LISTING_PAGES = 1000  # 1000 pages of 1000 names: more than any group a viewer can show
 
@@ -31,6 +32,7 @@ class BucketStore:
         return await self.transport.size(key)
 
     async def list(self, prefix=""):
+        check_key(prefix)
         if not self._can_list:
             return None
         full = self.bucket.prefix + (prefix.strip("/") + "/" if prefix.strip("/") else "")

@@ -29,7 +29,7 @@ class FsspecStore:
         self.root = root.rstrip("/")
 
     def _path(self, key: str) -> str:
-        key = check_key(key.strip("/")) if key else ""
+        key = check_key(key).strip("/")
         return f"{self.root}/{key}" if key else self.root
 
     async def _call(self, method, *args):
