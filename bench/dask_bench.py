@@ -59,16 +59,22 @@ def cpu_snapshot():
     return busy, own, wall
 
 
+def share(load) -> str:
+    return "—" if load is None else f"{100 * load:.0f}%"
+
+
 def timed(fn, repeat):
-    """{tool: [seconds]} and {tool: result}, alternating the tools between repetitions."""
-    times, results = {}, {}
+    """{tool: [wall s]}, {tool: [CPU s of this process and its workers]} and {tool: result}, alternating
+    the tools between repetitions. CPU seconds suffer less than wall time from other processes' load."""
+    times, cpu, results = {}, {}, {}
     names = list(fn)
     for i in range(repeat):
         for name in names[i % 2:] + names[:i % 2]:
-            t0 = time.perf_counter()
+            c0, t0 = cpu_snapshot()[1], time.perf_counter()
             results[name] = fn[name]()
             times.setdefault(name, []).append(time.perf_counter() - t0)
-    return times, results
+            cpu.setdefault(name, []).append(cpu_snapshot()[1] - c0)
+    return times, cpu, results
 
 
 def main(argv=None):
@@ -115,18 +121,21 @@ def main(argv=None):
                 fns["zarrlite"]()  # warm: imports and page cache in the workers, for both tools
                 fns["zarr-python"]()
                 snap = cpu_snapshot()
-                times, results = timed(fns, args.repeat)
+                times, cpu, results = timed(fns, args.repeat)
                 if not np.allclose(results["zarrlite"], results["zarr-python"], rtol=1e-12, atol=0):
                     wrong.append(f"{case} {codec}: zarrlite and zarr-python disagree")
                 load = bench_data.foreign_load(snap, cpu_snapshot())
-                row = {"case": case, "codec": codec, "times_s": times,
+                row = {"case": case, "codec": codec, "times_s": times, "cpu_s": cpu,
                        "best_s": {k: min(v) for k, v in times.items()},
                        "median_s": {k: statistics.median(v) for k, v in times.items()},
+                       "best_cpu_s": {k: min(v) for k, v in cpu.items()},
                        "foreign_cpu": load}
                 row["ratio_best"] = row["best_s"]["zarrlite"] / row["best_s"]["zarr-python"]
+                row["ratio_cpu"] = row["best_cpu_s"]["zarrlite"] / row["best_cpu_s"]["zarr-python"]
                 rows.append(row)
                 print(f"{case:26s} {codec:9s} zarrlite {row['best_s']['zarrlite']:.3f}s  zarr-python "
-                      f"{row['best_s']['zarr-python']:.3f}s  ratio {row['ratio_best']:.2f}x"
+                      f"{row['best_s']['zarr-python']:.3f}s  ratio {row['ratio_best']:.2f}x; CPU "
+                      f"{row['best_cpu_s']['zarrlite']:.2f}s vs {row['best_cpu_s']['zarr-python']:.2f}s"
                       + ("" if load is None else f"  (other processes: {100 * load:.0f}% CPU)"), flush=True)
         load = bench_data.foreign_load(snap0, cpu_snapshot())  # while the workers still count as ours
     finally:
@@ -138,9 +147,11 @@ def main(argv=None):
              f"distributed {md.version('distributed')}, xarray {md.version('xarray')}; {os.cpu_count()} cores; "
              + ("" if load is None else f"other processes used {100 * load:.0f}% of the machine's CPU"
                 + (" — NOISY" if load > 0.10 else ""))]
-    table = ["| case | codec | zarrlite s | zarr-python s | zarrlite/zarr-python |", "|---|---|---|---|---|"]
+    table = ["| case | codec | zarrlite s | zarr-python s | zarrlite/zarr-python | CPU s zarrlite | CPU s zarr-python "
+             "| CPU ratio | other processes |", "|---|---|---|---|---|---|---|---|---|"]
     table += [f"| {r['case']} | {r['codec']} | {r['best_s']['zarrlite']:.3f} | {r['best_s']['zarr-python']:.3f} "
-              f"| {r['ratio_best']:.2f}× |" for r in rows]
+              f"| {r['ratio_best']:.2f}× | {r['best_cpu_s']['zarrlite']:.2f} | {r['best_cpu_s']['zarr-python']:.2f} "
+              f"| {r['ratio_cpu']:.2f}× | {share(r['foreign_cpu'])} |" for r in rows]
     text = "\n".join(title + [""] + table + ([""] + [f"WRONG: {w}" for w in wrong] if wrong else []))
     print("\n" + text)
     out = Path(args.out)

@@ -110,6 +110,14 @@ def test_strings_and_datetimes_on_workers(client, fixture_dir):
     assert_same(client.compute(x[::2]).result(), when[::2])
 
 
+def test_an_xarray_dataset_computes_on_the_workers(client, stores):
+    xr = pytest.importorskip("xarray")
+    ds = xr.open_dataset(str(stores["root"]), engine="zarrlite", chunks={})  # the Zarr v3 group: v3.zarr
+    assert ds["v3.zarr"].chunks == grid(stores["v3"].shape, (20, 20, 16))
+    got = client.compute(ds["v3.zarr"].mean("dim_0")).result()  # the backend arrays travel pickled
+    np.testing.assert_allclose(got.values, stores["v3"].mean(axis=0, dtype="f8"), rtol=1e-12)
+
+
 def read_all(node, path=""):
     """What a worker does with a node it received: read it whole (in a worker process)."""
     arr = node[path] if path else node
