@@ -25,11 +25,11 @@ from xarray.core.utils import FrozenDict
 
 from .array import Array
 from .errors import MetadataError, ZarrliteError, ZarrliteWarning
-from .formats.metadata import load_json
+from .formats import zarr2
 from .group import Group
+from .nodes import read_documents
 from .outer_read import read_outer
 from .runtime import run_sync
-from .stores.keys import join_key
 
 _SUFFIXES = (".zarr", ".n5", ".zarr.zip", ".n5.zip")
 _SUPPORT = indexing.IndexingSupport.OUTER
@@ -77,12 +77,9 @@ def dimension_names(arr: Array, group_attrs: dict) -> tuple[list[str] | None, se
 
 
 async def v2_fill_value_given(arr: Array) -> bool:
-    """Whether a Zarr v2 array's `.zarray` gives a fill_value (not null): from consolidated metadata, or
-    the document itself (remote stores have it cached from the open)."""
-    consolidated = arr.context.consolidated
-    doc = (consolidated or {}).get(arr.path, {}).get("array")  # zarr2.parse_consolidated's entries
-    if doc is None:
-        doc = load_json(await arr.store.get(join_key(arr.path, ".zarray")), f"'{arr.path}/.zarray'")
+    """Whether a Zarr v2 array's `.zarray` gives a fill_value (not null), from its metadata as read
+    (consolidated, or the document itself: remote stores have it cached from the open)."""
+    doc = (await read_documents(arr.context, arr.path)).get(zarr2.ARRAY_KEY)
     return isinstance(doc, dict) and doc.get("fill_value") is not None
 
 
