@@ -152,7 +152,7 @@ def test_store_objects_pickle_only_when_they_can(client, stores):
     assert_same(remote.to_dask()[3].compute(scheduler="threads"), stores["v3"][3])  # no pickling needed
     with pytest.raises(NotPicklableError, match="cannot be pickled.*Open it by path or URL"):
         pickle.dumps(remote)
-    assert isinstance(NotPicklableError("x"), (zarrlite.ZarrliteError, pickle.PicklingError))
+    assert issubclass(NotPicklableError, zarrlite.ZarrliteError) and issubclass(NotPicklableError, TypeError)
 
 
 def test_blocks_must_be_whole_chunks(stores):

@@ -347,3 +347,12 @@ def test_native_datetime_and_timedelta_arrays(tmp_path, fmt):
     xr.testing.assert_identical(ours, theirs)
     np.testing.assert_array_equal(ours["when"].values.astype("M8[s]"), when)
     np.testing.assert_array_equal(ours["lag"].values.astype("m8[ms]"), lag)
+
+
+def test_a_zarrlite_group_opens_as_is_and_an_array_path_is_an_error(stores):
+    group = zarrlite.open(source(stores, "http", "v3.zarr"))
+    assert ZarrliteBackendEntrypoint().guess_can_open(group)
+    theirs = both(source(stores, "local", "v3.zarr"))[0]
+    xr.testing.assert_identical(xr.open_dataset(group, engine="zarrlite").load(), theirs.load())
+    with pytest.raises(zarrlite.ZarrliteError, match="is an array, not a group"):
+        xr.open_dataset(source(stores, "local", "v3.zarr"), engine="zarrlite", group="temp")

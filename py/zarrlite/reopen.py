@@ -5,15 +5,14 @@ connections or event loop, and each process opens the source itself."""
 from __future__ import annotations
 
 import os
-import pickle
 from dataclasses import dataclass, field
 
 from .errors import ZarrliteError
 
 
-class NotPicklableError(ZarrliteError, pickle.PicklingError):
+class NotPicklableError(ZarrliteError, TypeError):
     """A node whose source cannot travel to another process (a store object that holds connections,
-    open files or an event loop's state)."""
+    open files or an event loop's state). A TypeError, as Python's own "cannot pickle" errors are."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,8 @@ def reduce_node(node, opened: OpenedWith | None):
         raise NotPicklableError(f"{node!r} was not opened by zarrlite.open, so nothing says how to open it "
                                 "again in another process")
     if not isinstance(opened.source, str):
+        import pickle  # here, not at import: the browser worker opens sources and never pickles them
+
         try:
             pickle.dumps(opened.source)
         except Exception as e:  # pickling runs the object's own code: any failure means "cannot travel"
