@@ -3,9 +3,9 @@ ranges of other files (NetCDF4/HDF5 chunks), in CPython and in the browser.
 
 The document is parsed once (refs_spec.py: pure); values are read through the runtime's own stores
 (`store_for`: HttpStore in CPython, FetchStore in the browser; LocalStore for local paths), one per folder
-of target files, each chunk a range read of its file. Those stores gather the range reads of one file
-that arrive together (the array reads a selection's chunks concurrently) and merge adjacent or near ones
-into one request (gather.py over ranges.merge_ranges).
+of target files, each chunk a range read of its file. The HTTP transports gather the range reads of one
+file that arrive together (the array reads a selection's chunks concurrently) and merge adjacent or near
+ones into one request (gather.py over ranges.merge_ranges).
 
 How a source is recognised (`reference_store_for`), by content: a dict that is a reference set; a local
 file holding one (any name, not a .zip); a URL whose path ends in `.json` (its content must be a
@@ -23,9 +23,8 @@ import urllib.parse
 
 from ..errors import StoreError, ZarrliteError
 from ..runtime import IN_PYODIDE
-from .base import child_names
+from .base import child_names, slice_range
 from .keys import check_key
-from .gather import GatheredRanges
 from .refs_spec import Limits, Ref, is_reference_set, is_url, parse_references
 
 MAX_DOCUMENT = 512 << 20  # bytes of a JSON reference file (a set of a million references is ~100 MiB)
@@ -81,7 +80,7 @@ class ReferenceStore:
     async def get_range(self, key, start, length):
         value = await (await self.references()).lookup(check_key(key))
         if value is None or isinstance(value, bytes):
-            return value if value is None else _slice(value, start, length)
+            return value if value is None else slice_range(value, start, length)
         if value.length is None:
             return await self._read(key, value, start, length)
         total = value.length
@@ -96,7 +95,7 @@ class ReferenceStore:
         if value.length is not None:
             return value.length
         try:
-            store, target_key = self._target(value.target)
+            store, target_key = self._open_target(value.target)
         except ZarrliteError as e:
             raise _error(e, key, value.target, 0, None) from e
         size = getattr(store, "size", None)
@@ -106,9 +105,6 @@ class ReferenceStore:
         return child_names((await self.references()).keys(), check_key(prefix))
 
     # -- reading targets ------------------------------------------------------------------------------
-    def _target(self, target):
-        return self._open_target(target)
-
     async def _read(self, key, ref: Ref, start, length):
         try:
             return await self._fetch(ref.target, start, length)
@@ -118,7 +114,7 @@ class ReferenceStore:
     async def _fetch(self, target, start, length) -> bytes:
         """Bytes [start, start + length) of `target` (length None: to its end); raises what the target's
         store raises, and StoreError for a missing or short target."""
-        store, target_key = self._target(target)
+        store, target_key = self._open_target(target)
         if length is None and start >= 0:  # a whole file (`[url]`): no larger than a referenced value
             data = await store.get_range(target_key, start, MAX_VALUE + 1)
             if data is not None and len(data) > MAX_VALUE:
@@ -136,11 +132,6 @@ def _error(cause, key, target, start, length) -> StoreError:
     """The error of a referenced read: the key, the target file and its bytes, then the cause."""
     span = "" if length is None and not start else f" bytes {start}..{start + (length or 0)}"
     return StoreError(f"reference {key!r} -> {target}{span}: {cause}")
-
-
-def _slice(data: bytes, start, length):
-    from .base import slice_range
-    return slice_range(data, start, length)
 
 
 def split_location(location: str) -> tuple[str, str]:
@@ -179,7 +170,7 @@ class TargetStores:
     def _store(self, folder):
         if not is_url(folder):
             from .local import LocalStore
-            return GatheredRanges(LocalStore(folder))  # URL stores gather already (bucket.url_store)
+            return LocalStore(folder)  # a read costs no round trip: nothing to merge
         from . import store_for
         options = dict(self.http_options)
         if self.origin is None or _origin(folder) != self.origin:
