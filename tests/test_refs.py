@@ -464,3 +464,15 @@ def test_headers_go_only_to_the_reference_files_origin(h5, monkeypatch):
     assert {a for p, _, a in seen if p == home_port} == {"Bearer secret"}
     assert {a for p, _, a in seen if p == other_port} == {None}
     assert any(p == other_port for p, _, _ in seen)
+
+
+def test_a_signed_reference_url_keeps_its_query(h5, http_server):
+    """A signed URL's query belongs to the reference file; relative targets resolve without it."""
+    root, _, truth = h5
+    url = http_server.mount("refs-signed", root)
+    http_server.stats.reset()
+    g = zarrlite.open(f"{url}/refs.json?X-Signature=abc%2F1")
+    assert_same(g["raw"][...], truth["raw"])
+    paths = [entry[0] for entry in http_server.stats.log]
+    assert "/refs-signed/refs.json?X-Signature=abc%2F1" in paths, paths
+    assert any(p == "/refs-signed/data.h5" for p in paths), paths
