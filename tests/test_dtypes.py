@@ -4,6 +4,7 @@ itself reads back (or numpy on the bytes written); a few hostile chunks and meta
 
 from __future__ import annotations
 
+import base64
 import json
 import struct
 import warnings
@@ -84,6 +85,18 @@ def test_zarr_python_3_sharded(tmp_path, case):
     data, kwargs = CASES[case]
     create(tmp_path / "a", data, zarr_format=3, chunks=(2,), shards=(4,), **dict(kwargs))
     want = zarr3_reads(tmp_path / "a")
+    assert_values(zarrlite.open(str(tmp_path / "a"))[...], want)
+
+
+@pytest.mark.parametrize("case", ["string", "variable_length_bytes", "datetime64[ns]", "timedelta64[D]"])
+def test_zarrs_codec_pipeline_writes(tmp_path, case):
+    """zarr-python 3 with zarrs (Rust) encoding the chunks, sharded where zarrs shards them."""
+    pytest.importorskip("zarrs")
+    data, kwargs = CASES[case]
+    shards = {} if case == "variable_length_bytes" else {"shards": (6,)}
+    with zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline"}):
+        create(tmp_path / "a", data, zarr_format=3, **dict(kwargs), **shards)
+        want = zarr3_reads(tmp_path / "a")
     assert_values(zarrlite.open(str(tmp_path / "a"))[...], want)
 
 
@@ -275,6 +288,17 @@ def test_v2_fill_value_given_as_the_text_of_a_number(tmp_path, dtype, fill, want
     arr = _v2(tmp_path, {"dtype": dtype, "fill_value": fill})
     np.testing.assert_array_equal(arr[...], np.full(4, want, dtype))
     assert arr[...].tolist() == zarr3_reads(tmp_path).tolist() or np.isnan(want)
+
+
+@pytest.mark.parametrize("dtype,fill", [([["x", "<f4"], ["y", ">i2"]], 0), ("|V3", 0), ("|S2", 0), ("|S2", "YWI="),
+                                        ("<U2", "ab"), ("|V3", "AAEC")])
+def test_v2_fill_values_of_bytes_strings_and_structured(tmp_path, dtype, fill):
+    arr = _v2(tmp_path, {"dtype": dtype, "fill_value": fill})
+    dt = np.dtype([tuple(f) for f in dtype]) if isinstance(dtype, list) else np.dtype(dtype)
+    raw = base64.b64decode(fill) if isinstance(fill, str) and dt.kind in "SV" else None
+    want = (np.full(4, fill, dt) if dt.kind == "U" else np.zeros(4, dt) if raw is None
+            else np.frombuffer(raw.ljust(dt.itemsize, b"\0") * 4, dt))
+    assert arr[...].tobytes() == want.tobytes()
 
 
 def test_v3_datetime_fill_values(tmp_path):

@@ -203,7 +203,7 @@ def _text_fill(value, dtype: np.dtype, where: str, object_codec):
         if not isinstance(value, str):
             raise MetadataError(f"{where}: fill value {value!r} is not a string")
         return value if dtype.kind != "U" else dtype.type(value)
-    if value is None or (value == 0 and not isinstance(value, bool) and dtype.kind == "S"):
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value == 0):
         return np.zeros((), dtype=dtype)[()]
     if not isinstance(value, str):
         raise MetadataError(f"{where}: fill value {value!r} for {dtype} is not base64 text")
