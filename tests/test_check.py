@@ -219,3 +219,28 @@ def test_over_http_members_come_from_consolidated_metadata(http_server, fixture_
     assert nodes["ok"].readable("browser") and not nodes["pc"].readable("browser") and nodes["pc"].readable("python")
     out = run("check", url, "nothing")
     assert out.returncode == 1 and "no array or group at 'nothing'" in out.stderr
+
+
+def test_the_pages_tree_lists_chunk_files_only_for_sources_that_are_not_urls(fixture_dir):
+    """A dropped folder lists for free; a bucket lists over the network, page by page of chunk keys, so
+    the tree of a URL source carries metadata problems only (no listing of arrays); `zarrlite check` lists."""
+    from s3server import S3Server
+    from zarrlite import webworker
+    from zarrlite.runtime import run_sync
+
+    root = fixture_dir("check-tree-lists")
+    g = zarr.open_group(str(root / "v2.zarr"), mode="w", zarr_format=2)
+    g.create_array("nested", shape=(8, 8), dtype="<u2", chunks=(4, 4),
+                   chunk_key_encoding={"name": "v2", "separator": "/"})[...] = 3
+    edit_json(root / "v2.zarr" / "nested" / ".zarray", lambda d: d.pop("dimension_separator"))
+    local = run_sync(webworker.describe_node(zarrlite.open(str(root / "v2.zarr")), "", {}), "")
+    assert [p["kind"] for p in local["children"][0]["problems"]] == ["chunk keys"]
+    with S3Server() as s3:
+        s3.add_bucket("data", root)
+        url = "s3://data/v2.zarr"
+        remote = run_sync(webworker.describe_node(zarrlite.open(url, endpoint_url=s3.endpoint_url), "", {}), "")
+        assert remote["children"][0]["path"] == "nested" and "problems" not in remote["children"][0]
+        listings = [e.path for e in s3.log if "list-type=2" in e.path]
+        assert listings and not any("nested" in p for p in listings), listings    # the group listed, not the array
+        node = by_path(zarrlite.check(url, endpoint_url=s3.endpoint_url))["nested"]
+        assert [p.kind for p in node.problems["browser"]] == ["chunk keys"]

@@ -152,11 +152,15 @@ async def check_node(ctx: Context, path: str, top: bool = False):
 
 
 async def browser_problems(arr) -> list[dict]:
-    """What stops the browser runtime reading an opened array (the viewer's tree marks): [{kind, message}]."""
+    """What stops the browser runtime reading an opened array (the viewer's tree marks): [{kind, message}].
+    Chunk files are listed only for sources that are not URLs (dropped folders, .zip files): a bucket
+    lists over the network, page by page of chunk keys, and the tree does not pay that for every array."""
     docs = arr.context.documents.get(arr.path) or await read_documents(arr.context, arr.path)
     key = next((k for k in NODE_KEYS if k in docs), None)
     problems = _codec_problems(codec_configs(key, docs, arr), availability.BROWSER) if key else ()
-    return [p.as_dict() for p in problems + await chunk_key_problems(arr)]
+    if getattr(arr.store, "url", None) is None:   # every store of a URL source has its url
+        problems += await chunk_key_problems(arr)
+    return [p.as_dict() for p in problems]
 
 
 def metadata_kind(key: str, doc) -> str:
