@@ -26,6 +26,7 @@ import js
 from pyodide.ffi import JsException, to_js
 
 from ..errors import StoreError
+from .gather import RangeGatherer
 from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_from
 
 HTTP_OPTIONS = ("headers", "retries", "timeout", "backoff")  # what a page may set (zl.open(url, options))
@@ -126,6 +127,7 @@ class FetchStore:
         self._sem = None
         self.requests = 0
         self.forbidden = ForbiddenKeys(self.url)  # keys refused with 403, read as missing
+        self._gathered = RangeGatherer(self._fetch)
         self.bytes_received = 0
 
     def key_url(self, key: str) -> str:
@@ -189,7 +191,7 @@ class FetchStore:
         return await self._fetch(key, 0, None)
 
     async def get_range(self, key, start, length):
-        return await self._fetch(key, start, length)
+        return await self._gathered.get_range(key, start, length)  # ranges asked together: fewer requests
 
     async def size(self, key):
         """The value's size from a one-byte range (http_rules.size_from)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from ..errors import StoreError
 from .cloud import Bucket, bucket_for, child_names_of, listing_url, parse_listing
-from .gather import GatheredRanges
 from .keys import check_key
 
 MAX_LISTING_PAGES = 1000  # 1000 pages of 1000 names: more than any group a viewer can show
@@ -67,10 +66,9 @@ CLOUD_OPTIONS = ("region", "endpoint_url", "addressing_style", "account_name")  
 def url_store(url: str, transport, *, region=None, endpoint_url=None, addressing_style=None, account_name=None,
               **http_options):
     """The store of an http(s), s3://, gs:// or az:// URL, its values read by `transport` (the runtime's
-    HTTP store class) with `http_options`; a bucket's URL lists through the bucket (BucketStore). Range
-    reads of one key that arrive together are merged (gather.py): every request is a round trip."""
+    HTTP store class) with `http_options`; a bucket's URL lists through the bucket (BucketStore)."""
     bucket = bucket_for(url, region=region, endpoint_url=endpoint_url, addressing_style=addressing_style,
                         account_name=account_name)
     if bucket is None:
-        return GatheredRanges(transport(url, **http_options))
-    return GatheredRanges(BucketStore(transport(bucket.data_url, **http_options), bucket))
+        return transport(url, **http_options)
+    return BucketStore(transport(bucket.data_url, **http_options), bucket)

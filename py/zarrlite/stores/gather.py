@@ -1,4 +1,4 @@
-"""A store wrapper that merges range reads of one key arriving together into fewer requests.
+"""Range reads of one key that arrive together, merged into fewer requests (the HTTP transports use it).
 
 Reads of one selection, and of several selections read at once (a viewer's tiles, a list of boxes),
 ask for inner chunks of the same shard concurrently; gathered for a couple of event-loop turns, the
@@ -16,20 +16,20 @@ from .ranges import MAX_GAP, MAX_MERGED, merge_ranges
 TURNS = 2  # event-loop turns a range read waits for others (each ~µs when nothing else is running)
 
 
-class GatheredRanges:
-    def __init__(self, store, *, turns: int = TURNS, max_gap: int = MAX_GAP, max_merged: int = MAX_MERGED):
-        self.store = store
+class RangeGatherer:
+    """`get_range` through `read(key, start, length)` (a coroutine function), gathered and merged: what
+    the HTTP transports use for their own range reads."""
+
+    def __init__(self, read, *, turns: int = TURNS, max_gap: int = MAX_GAP, max_merged: int = MAX_MERGED):
+        self.read = read
         self.turns = turns
         self.max_gap = max_gap
         self.max_merged = max_merged
         self._pending: dict = {}  # key -> [(start, length, future)] waiting for the flush
 
-    async def get(self, key):
-        return await self.store.get(key)
-
     async def get_range(self, key, start, length):
         if start < 0 or length is None or length <= 0:
-            return await self.store.get_range(key, start, length)
+            return await self.read(key, start, length)
         loop = asyncio.get_running_loop()
         batch = self._pending.get(key)
         if batch is None or batch[0][2].get_loop() is not loop:
@@ -45,6 +45,7 @@ class GatheredRanges:
             return
         if self._pending.get(key) is batch:
             del self._pending[key]
+        batch = [entry for entry in batch if not entry[2].done()]  # readers cancelled meanwhile ask nothing
         for run in merge_ranges([(s, n) for s, n, _ in batch], self.max_gap, self.max_merged):
             members = [batch[i] for i in run.members]
             task = asyncio.ensure_future(self._read_run(key, run.start, run.end - run.start, members))
@@ -53,7 +54,7 @@ class GatheredRanges:
 
     async def _read_run(self, key, start, length, members):
         try:
-            data = await self.store.get_range(key, start, length)
+            data = await self.read(key, start, length)
         except asyncio.CancelledError:
             for _, _, future in members:
                 future.cancel()
@@ -67,10 +68,25 @@ class GatheredRanges:
             if not future.done():
                 future.set_result(None if data is None else data[s - start:s - start + n])
 
+
+class GatheredRanges:
+    """A store whose range reads are gathered (RangeGatherer): for stores without their own (local files
+    that reference sets point into)."""
+
+    def __init__(self, store, **options):
+        self.store = store
+        self._gatherer = RangeGatherer(store.get_range, **options)
+
+    async def get(self, key):
+        return await self.store.get(key)
+
+    async def get_range(self, key, start, length):
+        return await self._gatherer.get_range(key, start, length)
+
     async def list(self, prefix=""):
         return await self.store.list(prefix)
 
-    def __getattr__(self, name):  # size (where it has one), url, requests, forbidden: the wrapped store's
+    def __getattr__(self, name):  # size (where it has one), counters: the wrapped store's
         return getattr(self.store, name)
 
     def __repr__(self):

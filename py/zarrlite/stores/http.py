@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import StoreError
 from ..runtime import per_loop
+from .gather import RangeGatherer
 from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_from
 
 
@@ -48,6 +49,7 @@ class HttpStore:
         self.bytes_received = 0
         self.requests = 0
         self.forbidden = ForbiddenKeys(self.url)  # keys refused with 403, read as missing
+        self._gathered = RangeGatherer(self._fetch)
 
     def _semaphore(self) -> asyncio.Semaphore:
         return per_loop(self._semaphores, lambda: asyncio.Semaphore(self.concurrency))
@@ -124,7 +126,7 @@ class HttpStore:
         return await self._fetch(key, 0, None)
 
     async def get_range(self, key, start, length):
-        return await self._fetch(key, start, length)
+        return await self._gathered.get_range(key, start, length)  # ranges asked together: fewer requests
 
     async def size(self, key):
         """The value's size from a one-byte range (http_rules.size_from)."""
