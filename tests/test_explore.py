@@ -122,3 +122,10 @@ def test_channel_toggles(channels):
     assert not ex.sliders[0].disabled and ex.channel_toggles[0].disabled
     ex.sliders[0].value = 1
     np.testing.assert_array_equal(image_of(ex), gray(k[1, 3]))          # green's omero window
+
+
+def test_not_an_image_is_an_error(tmp_path):
+    z = zarr.create_array(str(tmp_path / "line.zarr"), shape=(10,), chunks=(5,), dtype="u1")
+    z[:] = np.arange(10)
+    with pytest.raises(zarrlite.ZarrliteError, match="a plane needs 2"):
+        zarrlite.explore(zarrlite.open(str(tmp_path / "line.zarr")))

@@ -22,6 +22,7 @@ from .png import png_bytes
 from .render import COLORMAPS, render, resolve_window
 from .runtime import IN_PYODIDE, run_sync
 
+MIN_WIDTH = 256                             # pixels on screen of the narrowest image shown
 WINDOW_MODES = ("auto", "full", "manual")   # auto: 0.1-99.9 percentiles of each plane; full: its min..max
 
 
@@ -66,6 +67,7 @@ class Explorer:
         self._quiet = False              # set while the code (not a person) moves a control
         self._dirty = False
         self._task = None
+        self._setup_error: Exception | None = None
         self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self.caption = w.HTML('<span style="font:12px monospace;color:#777">reading the image model…</span>')
         self.widget = w.VBox([self.caption])
@@ -83,16 +85,20 @@ class Explorer:
 
     async def _settled(self):
         while self._task is not None and not self._task.done():
-            await self._task
+            await asyncio.wait([self._task])
+        if self._setup_error is not None:   # e.g. not an image: `await explore(...)` raises it
+            raise self._setup_error
         return self
 
     async def _setup(self):
         try:
             await self._build()
-            self._dirty = True
-            await self._drain()
-        except Exception as e:  # noqa: BLE001 - shown in the view: a task's error would be lost
+        except Exception as e:  # noqa: BLE001 - shown in the view too: a task's error would be lost
             self._fail(e)
+            self._setup_error = e
+            raise
+        self._dirty = True
+        await self._drain()
 
     def _fail(self, e: Exception):
         self.error = f"{type(e).__name__}: {e}"
@@ -186,8 +192,9 @@ class Explorer:
 
     def _on_composite(self, _change=None):
         composite = self._is_composite()
-        if self.model.c_dim in self.sliders:
+        if self.model.c_dim in self.sliders:   # a composite shows every channel: no channel to pick
             self.sliders[self.model.c_dim].disabled = composite
+            self.sliders[self.model.c_dim].layout.display = "none" if composite else ""
         for control in (self.active_channel, *self.channel_toggles):
             control.disabled = not composite
         self._changed()
@@ -254,6 +261,7 @@ class Explorer:
         self.used_windows = used
         self.selection, self.rgba = sel, rgba
         self.image.value = png_bytes(rgba)
+        self.image.width = str(max(rgba.shape[1], MIN_WIDTH))   # 1:1, small planes enlarged
         self._fit_range(data)
         self._show_active_window()
         self.error = None
