@@ -479,3 +479,14 @@ def test_table_pages_and_the_tree_entry(tmp_path):
     assert entry["table"] is True and entry["outDtype"] == "str"
     zarr.create_array(str(tmp_path / "n"), shape=(2, 2), dtype="<u2")
     assert asyncio.run(describe_node(zarrlite.open(str(tmp_path / "n")), "", {}))["table"] is False
+
+
+def test_cli_get_saves_strings_as_fixed_length_text(tmp_path, capsys):
+    from zarrlite.cli import main
+
+    create(tmp_path / "s", TEXT, zarr_format=3)
+    assert main(["get", str(tmp_path / "s"), "", "-o", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy", allow_pickle=False).tolist() == zarr3_reads(tmp_path / "s").tolist()
+    create(tmp_path / "b", BLOBS, zarr_format=3, dtype="variable_length_bytes")
+    assert main(["get", str(tmp_path / "b"), "", "-o", str(tmp_path / "b.npy")]) == 2
+    assert "pickle" in capsys.readouterr().err and not (tmp_path / "b.npy").exists()

@@ -67,7 +67,13 @@ def _get(args) -> int:
         print(f"zarrlite: '{args.path}' is a group, not an array", file=sys.stderr)
         return 2
     data = node[parse_selection(args.select) if args.select else ...]
-    np.save(args.output, data)
+    if isinstance(data.dtype, np.dtypes.StringDType):
+        # .npy holds fixed-length text; StringDType it saves only by pickle
+        data = data.astype(f"U{max(int(np.strings.str_len(data).max(initial=0)), 1)}")
+    elif data.dtype.hasobject:
+        print(f"zarrlite: '{args.path}' holds bytes or JSON values, which .npy holds only by pickle", file=sys.stderr)
+        return 2
+    np.save(args.output, data, allow_pickle=False)
     print(f"wrote {args.output}: {describe_array(node).split(' chunks')[0]} -> {data.shape} {data.dtype}")
     return 0
 
