@@ -15,7 +15,7 @@ xr = pytest.importorskip("xarray")
 pd = pytest.importorskip("pandas")
 
 import zarrlite  # noqa: E402
-from writers import assert_same, smooth_data, ts_n5  # noqa: E402
+from writers import assert_same, make_data, smooth_data, ts_n5  # noqa: E402
 from zarrlite.xarray_backend import ZarrliteBackendEntrypoint  # noqa: E402
 
 FORMATS = [2, 3]
@@ -356,3 +356,15 @@ def test_a_zarrlite_group_opens_as_is_and_an_array_path_is_an_error(stores):
     xr.testing.assert_identical(xr.open_dataset(group, engine="zarrlite").load(), theirs.load())
     with pytest.raises(zarrlite.ZarrliteError, match="is an array, not a group"):
         xr.open_dataset(source(stores, "local", "v3.zarr"), engine="zarrlite", group="temp")
+
+
+def test_unnamed_v3_dimensions_take_default_names(tmp_path):
+    import zarr
+
+    group = zarr.open_group(tmp_path / "u.zarr", mode="w", zarr_format=3)
+    data = make_data((4, 3), "float32", seed=8)
+    arr = group.create_array("a", shape=data.shape, dtype=data.dtype, chunks=(2, 2), dimension_names=[None, "x"])
+    arr[:] = data
+    ds = xr.open_dataset(tmp_path / "u.zarr", engine="zarrlite")
+    assert ds["a"].dims == ("dim_0", "x")
+    assert_same(ds["a"].values, data)

@@ -60,10 +60,11 @@ class ZarrliteBackendArray(BackendArray):
         return self  # read-only: a deep copy of a Variable shares it instead of re-opening the source
 
 
-def dimension_names(arr: Array, group_attrs: dict) -> tuple[list[str] | None, set[str]]:
-    """(names, attributes they came from) for `arr`; names None when the metadata has none."""
+def dimension_names(arr: Array, group_attrs: dict) -> tuple[list[str | None], set[str]]:
+    """(a name or None per dimension, the attributes the names came from) for `arr`."""
     if arr.dimension_names is not None and len(arr.dimension_names) == arr.ndim:
-        return [str(n) for n in arr.dimension_names], set()
+        # Zarr v3 lets a dimension go unnamed (null)
+        return [None if n is None else str(n) for n in arr.dimension_names], set()
     if arr.format == "zarr2":
         names = arr.attrs.get("_ARRAY_DIMENSIONS")
         if isinstance(names, list) and len(names) == arr.ndim:
@@ -73,7 +74,7 @@ def dimension_names(arr: Array, group_attrs: dict) -> tuple[list[str] | None, se
             axes = attrs.get("axes")
             if isinstance(axes, list) and len(axes) == arr.ndim and all(isinstance(a, str) for a in axes):
                 return list(reversed(axes)), used
-    return None, set()
+    return [None] * arr.ndim, set()
 
 
 async def v2_fill_value_given(arr: Array) -> bool:
@@ -110,10 +111,10 @@ class ZarrliteDataStore(AbstractDataStore):
 
         variables, unnamed = {}, {}
         for name, arr in self.arrays.items():
-            dims, used = dimension_names(arr, self.group.attrs)
-            if dims is None:
-                dims = [f"dim_{d}" for d in range(arr.ndim)]
-                for dim, size in zip(dims, arr.shape):
+            names, used = dimension_names(arr, self.group.attrs)
+            dims = [f"dim_{d}" if n is None else n for d, n in enumerate(names)]
+            for dim, given, size in zip(dims, names, arr.shape):
+                if given is None:  # a default name: the arrays given it must agree on its length
                     other = unnamed.setdefault(dim, (name, size))
                     if other[1] != size:
                         raise MetadataError(
