@@ -3,9 +3,9 @@ ranges of other files (NetCDF4/HDF5 chunks), in CPython and in the browser.
 
 The document is parsed once (refs_spec.py: pure); values are read through the runtime's own stores
 (`store_for`: HttpStore in CPython, FetchStore in the browser; LocalStore for local paths), one per folder
-of target files, each chunk a range read of its file. The HTTP transports gather the range reads of one
-file that arrive together (the array reads a selection's chunks concurrently) and merge adjacent or near
-ones into one request (gather.py over ranges.merge_ranges).
+of target files, each chunk a range read of its file. The range reads of one file that arrive together
+(the array reads a selection's chunks concurrently) are gathered and adjacent or near ones merged into
+one read (gather.py over ranges.merge_ranges: in the HTTP transports, and around LocalStore here).
 
 How a source is recognised (`reference_store_for`), by content: a dict that is a reference set; a local
 file holding one (any name, not a .zip); a URL whose path ends in `.json` (its content must be a
@@ -169,8 +169,9 @@ class TargetStores:
 
     def _store(self, folder):
         if not is_url(folder):
+            from .gather import GatheredRanges
             from .local import LocalStore
-            return LocalStore(folder)  # a read costs no round trip: nothing to merge
+            return GatheredRanges(LocalStore(folder))  # URL stores gather in their transports
         from . import store_for
         options = dict(self.http_options)
         if self.origin is None or _origin(folder) != self.origin:
