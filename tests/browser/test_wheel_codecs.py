@@ -1,7 +1,8 @@
-"""The wheel decodes on its own (a JupyterLite that is not ours has no codecs.js beside the notebook): the
-offline lab served by a server that answers 404 for the site's codecs.js, and no numcodecs in the
-kernel's distribution, reads blosc, zstd, lz4 and xz chunks that zarr-python wrote through numcodecs
-with the WASM codecs the wheel carries. Values are compared with numpy's by sum and sha256."""
+"""The wheel decodes on its own (a JupyterLite that is not ours has no codecs.js beside the notebook): with
+a server that answers 404 for the site's codecs.js and no numcodecs in the distribution, the offline lab's
+kernel and a bare Pyodide that installed the pure wheel with micropip read blosc, zstd, lz4 and xz chunks
+that zarr-python wrote through numcodecs, with the WASM codecs the wheel carries. Values are compared
+with numpy's by sum and sha256."""
 
 from __future__ import annotations
 
@@ -76,3 +77,38 @@ def test_chunks_decode_from_the_wheels_own_codecs(page, refusing_server, arrays)
     refused = [(p, s) for p, _, s in srv.counters.requests if re.search(r"codecs\.js$", p)]
     assert refused == [] or all(s == 404 for _, s in refused), refused
     assert not errors, errors
+
+
+# Anyone's Pyodide: the pure wheel installed by micropip, as `%pip install zarrlite` does in another
+# JupyterLite, on a page with no zarrlite worker and the site's codecs.js answering 404.
+MICROPIP_PAGE = """<!doctype html><meta charset="utf-8"><title>pyodide + micropip</title>
+<script type="module">
+import { loadPyodide } from "/pyodide/pyodide.mjs";
+window.pyodideReady = (async () => {
+  const pyodide = await loadPyodide({ indexURL: new URL("/pyodide/", location.href).href, checkAPIVersion: false });
+  await pyodide.loadPackage(["micropip"], { messageCallback: () => {} });
+  return pyodide;
+})();
+</script>"""
+
+
+def test_the_pure_wheel_installed_by_micropip(page, refusing_server, arrays):
+    srv = refusing_server
+    (srv.data / "micropip-page.html").write_text(MICROPIP_PAGE)
+    wheel = next((DIST / "pyodide").glob("zarrlite-*-py3-none-any.whl")).name
+    page.set_default_timeout(120_000)
+    page.goto(f"{srv.url}/data/micropip-page.html")
+    code = ["import micropip", f"await micropip.install({srv.url + '/pyodide/' + wheel!r})",
+            "import hashlib, zarrlite", "from zarrlite.codecs import registry"]
+    for name in arrays:
+        code += [f"a = await (await zarrlite.open_async({srv.url + f'/data/wheel-{name}.zarr'!r})).get()",
+                 f"print({name!r}, a.shape, int(a.sum()), hashlib.sha256(a.tobytes()).hexdigest())"]
+    code.append("print('served by:', registry.make_compressor('zstd', {}).loader.source)")
+    out = page.evaluate("async code => { const py = await window.pyodideReady; let text = '';"
+                        " py.setStdout({batched: s => { text += s + '\\n'; }});"
+                        " await py.runPythonAsync(code); return text; }", "\n".join(code))
+    for name, data in arrays.items():
+        want = f"{name} {data.shape} {int(data.sum())} {hashlib.sha256(data.tobytes()).hexdigest()}"
+        assert want in out, (want, out)
+    assert "served by: this wheel's wasm/codecs.js" in out, out
+    assert not [r for r in srv.counters.requests if r[0] == "/codecs.js" and r[2] == 200]
