@@ -129,3 +129,18 @@ def test_not_an_image_is_an_error(tmp_path):
     z[:] = np.arange(10)
     with pytest.raises(zarrlite.ZarrliteError, match="a plane needs 2"):
         zarrlite.explore(zarrlite.open(str(tmp_path / "line.zarr")))
+
+
+def test_inside_a_running_event_loop(stack):
+    """As in a Jupyter kernel, whose event loop runs while a cell executes: built and awaited there."""
+    import asyncio
+
+    arr, data = stack
+
+    async def cell():
+        ex = await zarrlite.explore(arr, window=(0, 765))
+        ex.sliders[0].value = 1                     # a widget callback, run from within the loop
+        return ex
+
+    ex = asyncio.run(cell())
+    np.testing.assert_array_equal(image_of(ex), gray(levels(SHAPE)[1]))
