@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import struct
-import warnings
 
 import numcodecs
 import numpy as np

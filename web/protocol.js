@@ -15,8 +15,9 @@
 // shape (a 0-d result has shape []), in these types: bool -> uint8, float16 -> float32, complex ->
 // interleaved (re, im) float pairs with a trailing 2 in the shape, every dtype little-endian (`dtype`
 // says which: "<f4"); strings, bytes, JSON values, datetimes and structured values cross packed in one
-// buffer with a `layout` (see Layout, unpackValues). Metadata cross as JSON text read with `reviveJSON`: NaN, Infinity and -Infinity
-// arrive as those numbers, integers beyond 2^53 - 1 as BigInt (fill values and attributes alike).
+// buffer with a `layout` (see Layout, unpackValues). Metadata cross as JSON text read with `reviveJSON`:
+// NaN, Infinity and -Infinity arrive as those numbers, integers beyond 2^53 - 1 as BigInt (fill values
+// and attributes alike).
 
 /**
  * How a URL is read, as in Python's `zarrlite.open(url, ...)`: request `headers`, `retries` of transient

@@ -36,7 +36,9 @@ export class ValueTable {
     this.el.hidden = true;
     parent.append(this.el);
     // the stage pans and zooms on these; over the table they scroll it and press its buttons
-    for (const type of ["wheel", "pointerdown", "keydown", "dblclick"]) this.el.addEventListener(type, e => e.stopPropagation());
+    for (const type of ["wheel", "pointerdown", "keydown", "dblclick"]) {
+      this.el.addEventListener(type, e => e.stopPropagation());
+    }
     /** @type {string | null} */
     this.path = null;
     /** @type {AbortController | null} */
@@ -85,7 +87,8 @@ export class ValueTable {
     const last = Math.max(0, Math.ceil(page.total / PAGE_ROWS) - 1) * PAGE_ROWS;
     nav.append(button("⏮", 0, page.start === 0), button("◀", Math.max(0, page.start - PAGE_ROWS), page.start === 0),
       textElement("span", pageLabel(page), "values-label"),
-      button("▶", page.start + PAGE_ROWS, page.start + PAGE_ROWS >= page.total), button("⏭", last, page.start >= last));
+      button("▶", page.start + PAGE_ROWS, page.start + PAGE_ROWS >= page.total),
+      button("⏭", last, page.start >= last));
     const table = document.createElement("table");
     table.createTHead().insertRow().append(textElement("th", "#"), ...page.columns.map(c => textElement("th", c)));
     const body = table.createTBody();
