@@ -114,3 +114,35 @@ def test_bad_edges_are_refused(spec):
 def test_unknown_kind_is_refused():
     with pytest.raises(MetadataError, match="kind"):
         parse_rectilinear({"kind": "file", "chunk_shapes": [[5]]}, (5,), "t")
+
+
+# ------------------------------------------------------------------------------ what the viewer gets
+def test_image_model_and_chunk_map_give_the_boundaries(rect):
+    """The viewer draws chunks where they are: the image model's level carries the boundaries of the
+    varying dimensions, and the chunk map names the chunks (stored or not) a region touches."""
+    from zarrlite import viewer_api
+    from zarrlite.model import image_model
+    from zarrlite.runtime import run_sync
+
+    root, _ = rect
+    arr = zarrlite.open(str(root))
+    level = image_model(arr).as_dict()["levels"][0]
+    assert level["bounds"] == [[0, 5, 10, 20, 23, 30], [0, 1, 5, 9, 13, 25, 41]]
+    m = run_sync(viewer_api.chunk_map_of(arr, [None, None], [6, 21, 3, 10]), "await chunk_map_of(...)")
+    written = [[0, 20], [0, 41]], [[23, 30], [0, 25]]   # the fixture's regions
+    want = []
+    for r, (r0, r1) in enumerate(zip([0, 5, 10, 20, 23], [5, 10, 20, 23, 30])):
+        for c, (c0, c1) in enumerate(zip([0, 1, 5, 9, 13, 25], [1, 5, 9, 13, 25, 41])):
+            if r0 < 21 and r1 > 6 and c0 < 10 and c1 > 3:
+                stored = any(a < r1 and b > r0 and p < c1 and q > c0 for (a, b), (p, q) in written)
+                want.append((r, c, stored))
+    assert [(r, c, n is not None) for r, c, n in m["cells"]] == want
+    assert all(n is None or n > 0 for _, _, n in m["cells"])
+
+
+def test_regular_grids_carry_no_bounds(tmp_path):
+    from zarrlite.model import image_model
+
+    root = tmp_path / "regular.zarr"
+    zarr32_python(root, make_data((10, 12), "<u1"), chunks=[4, 5])
+    assert image_model(zarrlite.open(str(root))).as_dict()["levels"][0]["bounds"] is None

@@ -43,6 +43,9 @@ class ImageLevel:
     scale: tuple[float, ...]             # physical size of a pixel per dimension
     translation: tuple[float, ...] | None
     factor: tuple[float, ...]            # level-0 pixels per pixel of this level, per dimension
+    # a rectilinear grid: where its stored chunks (shards when sharded) start along each dimension whose
+    # edges vary, and the end (formats/grids.py); None for a regular grid
+    bounds: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,8 @@ async def _labels_of(group) -> tuple[str, ...]:
 
 def _level(arr, scale, translation, factor) -> ImageLevel:
     return ImageLevel(arr.path, tuple(arr.shape), tuple(arr.chunks), arr.shards, np.dtype(arr.dtype).str,
-                      tuple(arr.codecs), arr.fill_value, tuple(scale), translation, tuple(factor))
+                      tuple(arr.codecs), arr.fill_value, tuple(scale), translation, tuple(factor),
+                      arr.meta.chunk_grid.variable_bounds())
 
 
 # -- the model ----------------------------------------------------------------------------------------

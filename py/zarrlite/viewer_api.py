@@ -129,11 +129,13 @@ async def chunk_map_of(arr, plane: list, region: list | None = None) -> dict:
     if y1 <= y0 or x1 <= x0:
         return out
 
-    def span(lo, hi, size):
-        return range(lo // size, (hi - 1) // size + 1)
+    dims = arr.meta.chunk_grid.dims      # where stored chunks start: regular or rectilinear (formats/grids.py)
 
-    rows, cols = span(y0, y1, stored[dy]), span(x0, x1, stored[dx])
-    fixed = {d: int(p) // stored[d] for d, p in enumerate(plane) if p is not None}
+    def span(lo, hi, d):
+        return range(dims[d].chunk_of(lo), dims[d].chunk_of(hi - 1) + 1)
+
+    rows, cols = span(y0, y1, dy), span(x0, x1, dx)
+    fixed = {d: dims[d].chunk_of(int(p)) for d, p in enumerate(plane) if p is not None}
     inner_per = (stored[dy] // chunks[dy]) * (stored[dx] // chunks[dx])
     if len(rows) * len(cols) * inner_per > MAX_CELLS:
         out["truncated"] = True
@@ -151,15 +153,15 @@ async def chunk_map_of(arr, plane: list, region: list | None = None) -> dict:
         return out
     out["shards"] = [[r, c, n] for (r, c, _, _), n in zip(keys, sizes)]
     sharding = arr.meta.pipeline.array_bytes
-    grid = sharding.grid(stored)
-    inner_fixed = {d: (int(p) % stored[d]) // chunks[d] for d, p in enumerate(plane) if p is not None}
+    inner_fixed = {d: (int(p) - dims[d].start(fixed[d])) // chunks[d] for d, p in enumerate(plane) if p is not None}
     async def inner_cells(r, c, coords, n):
-        gy, gx = grid[dy], grid[dx]
+        gy, gx = dims[dy].edge(r) // chunks[dy], dims[dx].edge(c) // chunks[dx]   # inner chunks of this shard
+        first_row, first_col = dims[dy].start(r) // chunks[dy], dims[dx].start(c) // chunks[dx]
         cells = []
         index = await arr.shard_index(coords) if n is not None else None   # None: not readable by range
         for iy in range(gy):
             for ix in range(gx):
-                row, col = r * gy + iy, c * gx + ix
+                row, col = first_row + iy, first_col + ix
                 if row * chunks[dy] >= shape[dy] or col * chunks[dx] >= shape[dx]:
                     continue
                 if n is None:

@@ -68,6 +68,7 @@ export class ChunkMapLayer {
       lv, path: Ls.path, fy, fx, H, W, region, res: answer,
       chunk: [Ls.chunks[img.yDim], Ls.chunks[img.xDim]],
       shard: Ls.shards ? [Ls.shards[img.yDim], Ls.shards[img.xDim]] : null,
+      bounds: Ls.bounds ? [Ls.bounds[img.yDim], Ls.bounds[img.xDim]] : null,
     });
     if (html !== null && html !== this.html) this.statsEl.innerHTML = this.html = html;
   }
@@ -78,19 +79,24 @@ export class ChunkMapLayer {
  * @param {CanvasRenderingContext2D} g the overlay, in CSS pixels
  * @param {import("./viewport.js").Viewport} viewport
  * @param {{lv: number, path: string, fy: number, fx: number, H: number, W: number,
- *   region: number[], chunk: number[], shard: number[] | null, res: any}} m the level's geometry (level
- *   pixels, factors to level 0), the visible region [y0, y1, x0, x1] and viewer_api.chunk_map's answer
+ *   region: number[], chunk: number[], shard: number[] | null, res: any,
+ *   bounds?: (number[] | null)[] | null}} m the level's geometry (level pixels, factors to level 0), the
+ *   visible region [y0, y1, x0, x1], viewer_api.chunk_map's answer and, for a rectilinear grid, where
+ *   its stored chunks (shards when sharded) start along rows and columns
  * @returns {string | null}
  */
 export function paintChunkMap(g, viewport, m) {
   const { fy, fx, H, W, region, res } = m;
+  // cells are stored chunks, or regular inner chunks of (possibly rectilinear) shards
+  const [cby, cbx] = (!m.shard && m.bounds) || [null, null];
   let html = null;
   if (res && !res.truncated) {
     const [rch, rcw] = res.chunk;
     const raw = res.rawChunkBytes;
     const toS = (x, y) => viewport.toScreen(x * fx, y * fy);
     for (const [row, col, n] of res.cells) {
-      const [x0, y0] = toS(col * rcw, row * rch), [x1, y1] = toS(Math.min((col + 1) * rcw, W), Math.min((row + 1) * rch, H));
+      const [x0, y0] = toS(edge(col, rcw, W, cbx), edge(row, rch, H, cby));
+      const [x1, y1] = toS(edge(col + 1, rcw, W, cbx), edge(row + 1, rch, H, cby));
       if (x1 < 0 || y1 < 0 || x0 > viewport.width || y0 > viewport.height) continue;
       if (n === null) {
         g.fillStyle = "rgba(120,120,120,0.25)";
@@ -111,19 +117,19 @@ export function paintChunkMap(g, viewport, m) {
         g.shadowBlur = 0;
       }
     }
-    html = stats(m, res, region, rch, rcw, raw);
+    html = stats(m, res, region, rch, rcw, raw, cby, cbx);
   } else if (res?.truncated) {
     html = "Too many chunks in view to look up each: zoom in to see which are stored and their sizes.";
   }
-  gridLines(g, viewport, m.chunk, "rgba(79,210,255,0.55)", 1, H, W, fx, fy);
-  if (m.shard) gridLines(g, viewport, m.shard, "rgba(255,210,77,0.9)", 2, H, W, fx, fy);
+  gridLines(g, viewport, m.chunk, "rgba(79,210,255,0.55)", 1, H, W, fx, fy, m.shard ? null : m.bounds);
+  if (m.shard) gridLines(g, viewport, m.shard, "rgba(255,210,77,0.9)", 2, H, W, fx, fy, m.bounds);
   return html;
 }
 
 /** The panel: counts and sizes of the chunks on screen (the answer covers a margin around the view). */
-function stats(m, res, region, rch, rcw, raw) {
-  const onScreen = res.cells.filter(([row, col]) => (col + 1) * rcw > region[2] && col * rcw < region[3] &&
-    (row + 1) * rch > region[0] && row * rch < region[1]);
+function stats(m, res, region, rch, rcw, raw, cby, cbx) {
+  const onScreen = res.cells.filter(([row, col]) => edge(col + 1, rcw, m.W, cbx) > region[2] &&
+    edge(col, rcw, m.W, cbx) < region[3] && edge(row + 1, rch, m.H, cby) > region[0] && edge(row, rch, m.H, cby) < region[1]);
   const missing = onScreen.filter(c => c[2] === null).length;
   const sizes = onScreen.map(c => c[2]).filter(n => n !== null && n >= 0).sort((a, b) => a - b);
   const total = sizes.reduce((a, b) => a + b, 0);
@@ -147,20 +153,30 @@ function hatch(g, x, y, w, h) {
 }
 
 /**
- * Grid lines every [ch, cw] level pixels over the visible part of the plane (none when too dense).
+ * Grid lines every [ch, cw] level pixels over the visible part of the plane (none when too dense), or at
+ * a rectilinear grid's boundaries.
  * @param {CanvasRenderingContext2D} g @param {import("./viewport.js").Viewport} viewport
  * @param {number[]} cell [ch, cw] @param {string} color @param {number} width
  * @param {number} H @param {number} W @param {number} fx @param {number} fy
+ * @param {(number[] | null)[] | null} [bounds] [rows, columns] boundaries where the edges vary
  */
-function gridLines(g, viewport, [ch, cw], color, width, H, W, fx, fy) {
+function gridLines(g, viewport, [ch, cw], color, width, H, W, fx, fy, bounds = null) {
   const r = viewport.worldRect();
-  if (cw * fx * viewport.zoom < 4 || ch * fy * viewport.zoom < 4) return;
+  const [by, bx] = bounds ?? [null, null];
+  if ((!bx && cw * fx * viewport.zoom < 4) || (!by && ch * fy * viewport.zoom < 4)) return;
   g.strokeStyle = color; g.lineWidth = width;
   g.beginPath();
-  const c0 = Math.max(0, Math.floor(r.x0 / fx / cw)), c1 = Math.min(Math.ceil(W / cw), Math.ceil(r.x1 / fx / cw));
-  const r0 = Math.max(0, Math.floor(r.y0 / fy / ch)), r1 = Math.min(Math.ceil(H / ch), Math.ceil(r.y1 / fy / ch));
+  // the boundaries in view: every chunk's of a regular dimension, those listed of a rectilinear one
+  const visible = (lo, hi, size, n, b) => b ? b.filter(v => v >= lo - 1 && v <= hi + 1) :
+    Array.from({ length: Math.max(0, Math.min(Math.ceil(n / size), Math.ceil(hi / size)) - Math.max(0, Math.floor(lo / size)) + 1) },
+               (_, i) => Math.min((Math.max(0, Math.floor(lo / size)) + i) * size, n));
   const [left, top] = viewport.toScreen(0, 0), [right, bottom] = viewport.toScreen(W * fx, H * fy);
-  for (let c = c0; c <= c1; c++) { const [x] = viewport.toScreen(Math.min(c * cw, W) * fx, 0); g.moveTo(x, top); g.lineTo(x, bottom); }
-  for (let q = r0; q <= r1; q++) { const [, y] = viewport.toScreen(0, Math.min(q * ch, H) * fy); g.moveTo(left, y); g.lineTo(right, y); }
+  for (const c of visible(r.x0 / fx, r.x1 / fx, cw, W, bx)) { const [x] = viewport.toScreen(c * fx, 0); g.moveTo(x, top); g.lineTo(x, bottom); }
+  for (const q of visible(r.y0 / fy, r.y1 / fy, ch, H, by)) { const [, y] = viewport.toScreen(0, q * fy); g.moveTo(left, y); g.lineTo(right, y); }
   g.stroke();
+}
+
+/** Where chunk `k` of a dimension starts (k = the count: where the last ends), cut at the level's end `n`. */
+function edge(k, size, n, bounds) {
+  return bounds ? bounds[Math.min(k, bounds.length - 1)] : Math.min(k * size, n);
 }

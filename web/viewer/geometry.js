@@ -165,16 +165,33 @@ export function tileSelection(img, index, lv, t, channel) {
 }
 
 /**
+ * Where [lo, hi) is cut into chunks: the chunk boundaries inside it, then hi.
+ * @param {number} lo @param {number} hi @param {number} size the chunk edge of a regular dimension
+ * @param {number[] | null} [bounds] a rectilinear dimension's chunk starts and end (the image model
+ *   level's `bounds`), which `size` then does not describe
+ * @returns {number[]}
+ */
+export function cuts(lo, hi, size, bounds = null) {
+  const out = [];
+  if (bounds) { for (const b of bounds) if (b > lo && b < hi) out.push(b); }
+  else for (let b = (Math.floor(lo / size) + 1) * size; b < hi; b += size) out.push(b);
+  out.push(hi);
+  return out;
+}
+
+/**
  * A tile cut at its chunk boundaries: the rectangles (level pixels) of each chunk's part of it.
  * @param {Tile} t @param {number} ch chunk rows @param {number} cw chunk columns
+ * @param {(number[] | null)[] | null} [bounds] [rows, columns] boundaries of a rectilinear grid (see `cuts`)
  * @returns {Rect[]}
  */
-export function chunkParts(t, ch, cw) {
+export function chunkParts(t, ch, cw, bounds = null) {
   const parts = [];
-  for (let y = t.y0; y < t.y1; y = (Math.floor(y / ch) + 1) * ch) {
-    for (let x = t.x0; x < t.x1; x = (Math.floor(x / cw) + 1) * cw) {
-      parts.push({ y0: y, x0: x, y1: Math.min((Math.floor(y / ch) + 1) * ch, t.y1), x1: Math.min((Math.floor(x / cw) + 1) * cw, t.x1) });
-    }
+  let y0 = t.y0;
+  for (const y1 of cuts(t.y0, t.y1, ch, bounds?.[0])) {
+    let x0 = t.x0;
+    for (const x1 of cuts(t.x0, t.x1, cw, bounds?.[1])) { parts.push({ y0, x0, y1, x1 }); x0 = x1; }
+    y0 = y1;
   }
   return parts;
 }

@@ -4,7 +4,8 @@
 /**
  * @typedef {{path: string, shape: number[], chunks: number[], shards: number[] | null, dtype: string,
  *   outDtype: string, codecs: string[], fillValue: any, scale: number[], translation: number[] | null,
- *   factor: number[]}} Level
+ *   factor: number[], bounds?: (number[] | null)[] | null}} Level (`bounds`: a rectilinear grid's
+ *   chunk starts and end per dimension whose edges vary)
  * @typedef {{name: string, type: string | null, unit: string | null, scale: number}} Axis
  * @typedef {{index: number, label: string, color: string, window: [number, number] | null,
  *   visible: boolean, sourceColor?: string | null}} Channel

@@ -37,7 +37,8 @@ export const isAbort = err => err?.name === "AbortError";
 export function tileRequest(zl, img, index, lv, t, ch) {
   const L = img.levels[lv];
   const sel = tileSelection(img, index, lv, t, ch.index);
-  const grid = { yDim: img.yDim, xDim: img.xDim, chunk: [L.chunks[img.yDim], L.chunks[img.xDim]] };
+  const grid = { yDim: img.yDim, xDim: img.xDim, chunk: [L.chunks[img.yDim], L.chunks[img.xDim]],
+                 bounds: L.bounds && !L.shards ? [L.bounds[img.yDim], L.bounds[img.xDim]] : null };
   return {
     key: tileKey(lv, planeKey(img, index, lv), ch.index, t),
     meta: { lv, t, ch: ch.index },
@@ -60,14 +61,15 @@ export function tileRequest(zl, img, index, lv, t, ch) {
  * @param {string} path
  * @param {(number | number[])[]} sel the tile's selection (tileSelection)
  * @param {Tile} t
- * @param {{yDim: number, xDim: number, chunk: number[]}} grid the displayed dimensions and a chunk's
- *   [rows, columns] (the data is in dimension order: (columns, rows) when yDim > xDim)
+ * @param {{yDim: number, xDim: number, chunk: number[], bounds?: (number[] | null)[] | null}} grid the
+ *   displayed dimensions and a chunk's [rows, columns] (the data is in dimension order: (columns, rows)
+ *   when yDim > xDim); a rectilinear grid's boundaries (chunkParts)
  * @param {any} err the tile's own error
  * @param {AbortSignal} [signal]
  * @returns {Promise<TileData>}
  */
-export async function readByChunk(zl, path, sel, t, { yDim, xDim, chunk }, err, signal) {
-  const parts = chunkParts(t, chunk[0], chunk[1]);
+export async function readByChunk(zl, path, sel, t, { yDim, xDim, chunk, bounds }, err, signal) {
+  const parts = chunkParts(t, chunk[0], chunk[1], bounds);
   if (parts.length <= 1) throw err;
   const transposed = yDim > xDim;
   const h = t.y1 - t.y0, w = t.x1 - t.x0;

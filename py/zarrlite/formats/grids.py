@@ -121,6 +121,13 @@ class ChunkGrid:
             return None
         return [d.start(k) for k in range(d.count)] + [d.length]
 
+    def variable_bounds(self) -> tuple | None:
+        """Per dimension, `boundaries` where the edges vary (None where they do not, or past the limit);
+        None for a regular grid. What a viewer needs to draw chunks where they are."""
+        if self.regular:
+            return None
+        return tuple(None if isinstance(d, RegularDim) else self.boundaries(axis) for axis, d in enumerate(self.dims))
+
 
 def regular_grid(shape, chunks) -> ChunkGrid:
     return ChunkGrid(tuple(RegularDim(c, s) for c, s in zip(chunks, shape)))
