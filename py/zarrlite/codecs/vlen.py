@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 
 import numpy as np
 
@@ -46,38 +47,40 @@ class VlenCodec(ArrayBytesCodec):
         raise NotImplementedError
 
 
-def _elements(mv: memoryview, count: int):
-    """The byte strings of a vlen buffer (memoryviews into it), checked against `count` and its size."""
-    if len(mv) < 4:
-        raise CodecError(f"vlen: {len(mv)} bytes, too short for the element count")
-    n = int.from_bytes(mv[:4], "little")
+_U32 = struct.Struct("<I").unpack_from
+
+
+def _elements(buf: bytes, count: int, decode_utf8: bool) -> list:
+    """The elements of a vlen buffer (bytes, or text when `decode_utf8`), checked against `count` and
+    against the bytes present before anything is allocated for them."""
+    if len(buf) < 4:
+        raise CodecError(f"vlen: {len(buf)} bytes, too short for the element count")
+    n = _U32(buf, 0)[0]
     if n != count:
         raise CodecError(f"vlen: the header says {n} elements, the chunk holds {count}")
-    if 4 + 4 * n > len(mv):
-        raise CodecError(f"vlen: {n} elements need at least {4 + 4 * n} bytes, the chunk has {len(mv)}")
-    pos, end = 4, len(mv)
-    for i in range(n):
-        if pos + 4 > end:
-            raise CodecError(f"vlen: element {i} starts past the end ({end} bytes)")
-        size = int.from_bytes(mv[pos:pos + 4], "little")
-        pos += 4
-        if size > end - pos:
-            raise CodecError(f"vlen: element {i} is {size} bytes long, only {end - pos} remain")
-        yield mv[pos:pos + size]
-        pos += size
+    if 4 + 4 * n > len(buf):
+        raise CodecError(f"vlen: {n} elements need at least {4 + 4 * n} bytes, the chunk has {len(buf)}")
+    items, pos, end, i = [None] * n, 4, len(buf), 0
+    try:
+        for i in range(n):
+            if pos + 4 > end:
+                raise CodecError(f"vlen: element {i} starts past the end ({end} bytes)")
+            size = _U32(buf, pos)[0]
+            pos += 4
+            if size > end - pos:
+                raise CodecError(f"vlen: element {i} is {size} bytes long, only {end - pos} remain")
+            items[i] = buf[pos:pos + size].decode("utf-8") if decode_utf8 else buf[pos:pos + size]
+            pos += size
+    except UnicodeDecodeError as e:
+        raise CodecError(f"vlen-utf8: element {i} is not valid UTF-8 ({e.reason} at byte {e.start})") from e
+    return items
 
 
 class VlenUtf8(VlenCodec):
     object_codec = "vlen-utf8"
 
     def decode_items(self, mv, count):
-        items = []
-        for i, raw in enumerate(_elements(mv, count)):
-            try:
-                items.append(str(raw, "utf-8"))
-            except UnicodeDecodeError as e:
-                raise CodecError(f"vlen-utf8: element {i} is not valid UTF-8 ({e.reason} at byte {e.start})") from e
-        return np.array(items, dtype=np.dtypes.StringDType()) if items else np.empty(0, np.dtypes.StringDType())
+        return np.array(_elements(bytes(mv), count, True), dtype=np.dtypes.StringDType()).reshape(count)
 
 
 class VlenBytes(VlenCodec):
@@ -85,8 +88,7 @@ class VlenBytes(VlenCodec):
 
     def decode_items(self, mv, count):
         out = np.empty(count, dtype=object)
-        for i, raw in enumerate(_elements(mv, count)):
-            out[i] = bytes(raw)
+        out[:] = _elements(bytes(mv), count, False)
         return out
 
 
