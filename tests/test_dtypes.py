@@ -488,3 +488,21 @@ def test_cli_get_saves_strings_as_fixed_length_text(tmp_path, capsys):
     create(tmp_path / "b", BLOBS, zarr_format=3, dtype="variable_length_bytes")
     assert main(["get", str(tmp_path / "b"), "", "-o", str(tmp_path / "b.npy")]) == 2
     assert "pickle" in capsys.readouterr().err and not (tmp_path / "b.npy").exists()
+
+
+@pytest.mark.parametrize("data_type,codec,chunk,want", [
+    ("bytes", {"name": "vlen-bytes"}, numcodecs.VLenBytes().encode(BLOBS[:4]), BLOBS[:4].tolist()),
+    ("string", {"name": "vlen-utf8"}, numcodecs.VLenUTF8().encode(TEXT[:4].astype(object)), TEXT[:4].tolist()),
+    ("r16", {"name": "bytes"}, b"\x00\x01abcd\xff\xfe", [b"\x00\x01", b"ab", b"cd", b"\xff\xfe"]),
+])
+def test_v3_names_by_hand_with_numcodecs_chunks(tmp_path, data_type, codec, chunk, want):
+    """The zarr-extensions `bytes` name, `string`, and the core spec's raw bits, chunks by numcodecs/numpy."""
+    write_json(tmp_path / "zarr.json", {
+        "zarr_format": 3, "node_type": "array", "shape": [6], "data_type": data_type,
+        "fill_value": "" if data_type != "r16" else "AAA=",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [4]}}, "codecs": [codec]})
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "0").write_bytes(chunk)
+    got = zarrlite.open(str(tmp_path))[...]
+    fill = {"bytes": b"", "string": "", "r16": b"\x00\x00"}[data_type]
+    assert [bytes(v) if data_type == "r16" else v for v in got.tolist()] == want + [fill, fill]
