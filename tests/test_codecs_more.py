@@ -272,3 +272,20 @@ def test_lzma_raw_chains_the_browser_cannot_read_say_so():
     reason = availability.unreadable("numcodecs.lzma", {"format": 3, "filters": chain}, "browser")
     assert "not read in the browser runtime" in reason
     assert availability.unreadable("numcodecs.lzma", {"format": 3, "filters": chain}, "cpython") is None
+
+
+@pytest.mark.parametrize("dtype", ["<u4", "<f8", "<i2"])
+def test_shuffle_among_the_bytes_codecs_v3(dtype, fixture_dir):
+    """zarr-python 3 writes numcodecs.shuffle as a bytes->bytes codec, after `bytes`."""
+    root = fixture_dir("shuffle-v3")
+    truth = write(root, make_data(SHAPE, dtype), zarr_format=3, compressors=[zn.Shuffle(), zn.Zlib()])
+    names = [c["name"] for c in json.loads((root / "zarr.json").read_text())["codecs"]]
+    assert names == ["bytes", "numcodecs.shuffle", "numcodecs.zlib"]
+    assert_same(zarrlite.open(root)[...], truth)
+
+
+def test_shuffle_filter_v2(fixture_dir):
+    root = fixture_dir("shuffle-v2")
+    truth = write(root, make_data(SHAPE, "<i4"), zarr_format=2, filters=[numcodecs.Shuffle(elementsize=4)],
+                  compressors=numcodecs.Zlib())
+    assert_same(zarrlite.open(root)[...], truth)

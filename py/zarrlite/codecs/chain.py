@@ -97,6 +97,8 @@ def v3_pipeline(codecs, ndim: int, where: str) -> Pipeline:
     aa, ab, bb = [], None, []
     for entry in codecs:
         codec = _v3_codec(entry, ndim, where)
+        if isinstance(codec, ArrayArrayCodec) and ab is not None and hasattr(codec, "as_bytes_codec"):
+            codec = codec.as_bytes_codec()   # numcodecs.shuffle among the bytes->bytes codecs
         if isinstance(codec, ArrayArrayCodec):
             if ab is not None:
                 raise MetadataError(f"{where}: array->array codec {entry!r} after the array->bytes codec")
@@ -138,6 +140,8 @@ def v2_pipeline(order: str, ndim: int, filters, compressor_conf, where: str) -> 
         steps.append((compressor_conf, f"{where} compressor"))
     for conf, what in steps:
         codec = numcodecs_codec(conf, what)
+        if isinstance(codec, ArrayArrayCodec) and (ab is not None or bb) and hasattr(codec, "as_bytes_codec"):
+            codec = codec.as_bytes_codec()   # a shuffle of the bytes a checksum or compressor filter made
         if isinstance(codec, BytesBytesCodec) or not isinstance(codec, (ArrayArrayCodec, ArrayBytesCodec)):
             bb.append(codec)
         elif ab is not None or bb:

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..errors import CodecError, MetadataError
-from .pipeline import ArrayArrayCodec, ChunkSpec
+from .pipeline import ArrayArrayCodec, BytesBytesCodec, ChunkSpec
 
 
 def _dtype(value, what):
@@ -127,12 +127,36 @@ class Shuffle(_Filter):
             raise MetadataError(f"shuffle: elementsize must be a non-negative integer, got {self.elementsize!r}")
 
     def decode(self, arr, spec):
-        size = self.elementsize
         raw = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
-        if size <= 1 or raw.size % size:
-            return arr
-        out = raw.reshape(size, -1).T.copy()
-        return out.reshape(-1).view(arr.dtype).reshape(arr.shape)
+        return unshuffle(raw, self.elementsize).view(arr.dtype).reshape(arr.shape)
+
+    def as_bytes_codec(self):
+        """The same shuffle where zarr v3 declares it: after the array became bytes (zarr-python 3
+        writes `numcodecs.shuffle` as a bytes->bytes codec)."""
+        return ShuffleBytes(self.elementsize)
+
+
+def unshuffle(raw: np.ndarray, size: int) -> np.ndarray:
+    """numcodecs' shuffle undone: byte i of every element was stored in the i-th of `size` planes."""
+    if size <= 1 or raw.size % size:
+        return raw
+    return raw.reshape(size, -1).T.reshape(-1).copy()
+
+
+class ShuffleBytes(BytesBytesCodec):
+    name = "shuffle"
+
+    def __init__(self, elementsize: int):
+        self.elementsize = elementsize
+
+    def describe(self):
+        return f"shuffle(elementsize={self.elementsize})"
+
+    def encoded_limit(self, limit):
+        return limit
+
+    def decode(self, data, limit):
+        return unshuffle(np.frombuffer(data, np.uint8), self.elementsize).tobytes()
 
 
 class PackBits(_Filter):
