@@ -8,6 +8,9 @@ ship inside the scikit-image wheel (`skimage/data/coins.png`, `cell.png`: no dow
   intensity), and `size`, each coin's size class (1 small, 2 large, colours given).
 - `plate.ome.zarr`: an OME-NGFF 0.4 plate (Zarr v2), rows A-B x columns 1-3, two fields per well, each
   field a 128 x 128 crop of `skimage.data.cell()` in three levels.
+- `phantom.ome.zarr`: a 3-D volume (OME-NGFF 0.5, Zarr v3, axes z, y, x): the Shepp-Logan phantom of
+  `skimage.data.shepp_logan_phantom()` (`phantom.png`) turned about its vertical axis, 64 x 160 x 160
+  uint8, voxels 2 x 1 x 1 micrometer, chunks 4 thick in z (the XZ and YZ views read many chunks), two levels.
 
 `write_plate` is also what the tests use to make larger plates (e.g. 96 wells).
 """
@@ -155,9 +158,39 @@ def write_sample_plate(out: Path) -> None:
                 name="cell crops (sample plate)")
 
 
+def write_volume(out: Path) -> None:
+    """The phantom volume: row r of the 2-D phantom is the plane at height r, its columns the distance from
+    the vertical axis (linear interpolation), so each plane is a set of rings."""
+    import zarr
+    from scipy.ndimage import map_coordinates
+    from skimage.data import shepp_logan_phantom
+
+    phantom = shepp_logan_phantom()                       # (400, 400) float in [0, 1]
+    Z, N, Z_UM = 64, 160, 2.0
+    z = (np.arange(Z) + 0.5) * Z_UM / (Z * Z_UM) * phantom.shape[0]
+    yx = np.arange(N) + 0.5 - N / 2
+    r = np.hypot(*np.meshgrid(yx, yx, indexing="ij")) / (N / 2) * (phantom.shape[1] / 2) + phantom.shape[1] / 2
+    rows = np.broadcast_to(z[:, None, None], (Z, N, N))
+    cols = np.broadcast_to(r[None], (Z, N, N))
+    volume = map_coordinates(phantom, [rows - 0.5, cols - 0.5], order=1, mode="constant")
+    volume = np.clip(np.round(volume * 255), 0, 255).astype(np.uint8)
+    root = zarr.open_group(str(out), mode="w", zarr_format=3)
+    levels = [volume, np.ascontiguousarray(volume[:, ::2, ::2])]
+    for k, level in enumerate(levels):
+        root.create_array(str(k), data=level, chunks=(4, 64, 64), dimension_names=["z", "y", "x"])
+    axes = [{"name": n, "type": "space", "unit": "micrometer"} for n in "zyx"]
+    root.attrs["ome"] = {"version": "0.5", "multiscales": [{"name": "phantom", "axes": axes, "datasets": [
+        {"path": str(k), "coordinateTransformations": [{"type": "scale", "scale": [Z_UM, 2.0 ** k, 2.0 ** k]}]}
+        for k in range(len(levels))]}], "omero": {"channels": [
+            {"label": "phantom", "color": "FFFFFF", "active": True, "window": {"min": 0, "max": 255, "start": 0, "end": 100}}]}}
+    root.attrs["description"] = ("skimage.data.shepp_logan_phantom() turned about its vertical axis into a volume "
+                                 "at build time; made by web/make_samples_ome.py")
+
+
 SAMPLES = [
     {"name": "Coins with segmentation labels (OME-Zarr 0.5, labels)", "source": "coins.ome.zarr"},
     {"name": "Plate, 2 x 3 wells, 2 fields (OME-Zarr 0.4 HCS)", "source": "plate.ome.zarr"},
+    {"name": "Phantom volume, 64 x 160 x 160 (OME-Zarr 0.5, 3-D views)", "source": "phantom.ome.zarr"},
 ]
 
 
@@ -165,4 +198,5 @@ def write_all(out: Path) -> list[dict]:
     """Write the samples under `out`; their entries for samples.json."""
     write_coins(out / "coins.ome.zarr")
     write_sample_plate(out / "plate.ome.zarr")
+    write_volume(out / "phantom.ome.zarr")
     return SAMPLES

@@ -35,6 +35,7 @@ class Session:
         self.root = self.store = None
         self.nodes: dict = {}
         self.tasks: dict[int, asyncio.Task] = {}
+        self.progress: dict = {}     # long viewer calls' progress, by the page's token (projection.py)
         self.codecs = browser_codecs.register()
         self.loop_batching = batch_call_soon(asyncio.get_event_loop())
 
