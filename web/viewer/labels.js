@@ -79,7 +79,7 @@ export class LabelLayer {
     this.hoverTimer = 0;
     stage.addEventListener("pointermove", () => this.scheduleHover());
     box.addEventListener("input", e => this.onInput(/** @type {HTMLInputElement} */ (e.target)));
-    box.addEventListener("click", e => { if (/** @type {HTMLElement} */ (e.target).id === "label-add") this.addSelected(); });
+    box.addEventListener("submit", e => { e.preventDefault(); this.addSelected(); });
   }
 
   /** Nothing loading or waiting (tests poll it). */
@@ -109,12 +109,13 @@ export class LabelLayer {
 
   /** Add the segmentation picked in the panel over the image. */
   async addSelected() {
-    const sel = /** @type {HTMLSelectElement | null} */ (this.box.querySelector("#label-candidates"));
-    const img = this.image, gen = this.generation;
-    if (!sel?.value || !img) return;
+    const input = /** @type {HTMLInputElement | null} */ (this.box.querySelector("#label-path"));
+    const img = this.image, gen = this.generation, path = (input?.value || input?.placeholder || "").trim();
+    if (!input || !img || !this.candidates.includes(path) && !input.value.trim()) return;
+    this.note("");
     this.pending++;
     try {
-      const ov = await this.app.zl.viewer("label_overlay", [imageFrame(img), sel.value]);
+      const ov = await this.app.zl.viewer("label_overlay", [imageFrame(img), path]);
       if (gen !== this.generation) return;
       this.overlays.push({ ...ov, visible: true });
       this.render();
@@ -139,9 +140,11 @@ export class LabelLayer {
       `<div class="row"><label>opacity <input id="label-opacity" type="range" min="0" max="100" value="${Math.round(this.opacity * 100)}"></label>` +
       `<label class="inline"><input id="label-outline" type="checkbox" ${this.outline ? "checked" : ""}> outlines only</label></div>` +
       (rows || `<p class="dim">${this.pending ? "looking for label images…" : "This image has no label images."}</p>`) +
-      (others.length ? `<div class="row"><select id="label-candidates" aria-label="segmentation to show">` +
-        others.map(p => `<option value="${esc(p)}">${esc(p || "/")}</option>`).join("") +
-        `</select><button id="label-add" title="show these integer ids as labels over the image">Show as labels</button></div>` : "") +
+      // the integer arrays the tree reached, offered; any path can be typed (plain HTTP cannot list)
+      `<form id="label-form" class="row" autocomplete="off"><input id="label-path" list="label-candidates" spellcheck="false" ` +
+      `placeholder="${others.length ? esc(others[0]) : "path of integer ids, e.g. seg/s0"}" aria-label="segmentation to show">` +
+      `<datalist id="label-candidates">${others.map(p => `<option value="${esc(p)}"></option>`).join("")}</datalist>` +
+      `<button id="label-add" title="show these integer ids as labels over the image">Show as labels</button></form>` +
       `<p id="label-hover" class="dim"></p><p id="label-note" class="err"></p>`;
   }
 

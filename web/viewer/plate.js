@@ -1,6 +1,6 @@
 // Plates (OME-NGFF high-content screening): a plate opens as a grid of its wells, rows and columns named
 // as its metadata says, each with a thumbnail of its first field from that field's lowest resolution
-// (Python: zarrlite.plate reads only that). Thumbnails load for the wells in view only, several at once,
+// (Python: zarrlite.plate reads only that). Thumbnails load for the wells in view only, 16 at once,
 // and those that scroll away before they arrive are aborted (TileLoader). A click on a well shows its
 // fields; a click on a field opens the image.
 
@@ -65,11 +65,12 @@ export class PlateView {
     this.cells = [];
     this.size = 0;
     this.generation = 0;
+    this.opened = -1;       // app.generation (the source opened) the plate was read from
     /** Thumbnails drawn, by well (kept across size changes). @type {Map<string, HTMLCanvasElement>} */
     this.thumbs = new Map();
     /** For tests and the page: wells, thumbnails shown, failed, ms from opening to every thumbnail. */
     this.stats = { wells: 0, shown: 0, failed: 0, started: 0, full: /** @type {number | null} */ (null) };
-    this.loader = new TileLoader({ concurrency: 8, budget: 64 << 20, onLoad: e => this.paint(e), onError: e => this.failed(e) });
+    this.loader = new TileLoader({ concurrency: 16, budget: 64 << 20, onLoad: e => this.paint(e), onError: e => this.failed(e) });
     for (const type of ["wheel", "pointerdown", "keydown", "dblclick"]) el.addEventListener(type, e => e.stopPropagation());
     el.addEventListener("click", e => this.onClick(/** @type {HTMLElement} */ (e.target)));
   }
@@ -92,7 +93,8 @@ export class PlateView {
     const gen = ++this.generation;
     this.loader.clear();
     this.el.hidden = false;
-    if (this.plate?.path !== path) {
+    if (this.plate?.path !== path || this.opened !== this.app.generation) {   // another plate, or source
+      this.opened = this.app.generation;
       this.el.innerHTML = `<p class="dim">Reading the plate…</p>`;
       this.thumbs.clear();
       const plate = await this.app.zl.viewer("plate", [path]);
