@@ -186,8 +186,8 @@ def test_bitround(zarr_format, dtype, fixture_dir):
     assert_same(zarrlite.open(root)[...], truth)
 
 
-@pytest.mark.parametrize("name", ["zarrs.bitround", "https://codec.zarrs.dev/array_to_array/bitround"])
-def test_bitround_under_zarrs_names(name, fixture_dir):
+@pytest.mark.parametrize("name", ["bitround", "zarrs.bitround", "https://codec.zarrs.dev/array_to_array/bitround"])
+def test_bitround_under_its_v3_names(name, fixture_dir):
     root = fixture_dir("bitround-zarrs")
     truth = write(root, make_data(SHAPE, "float32", specials=False), zarr_format=3,
                   filters=[zn.BitRound(keepbits=5)])

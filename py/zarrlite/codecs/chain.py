@@ -12,6 +12,9 @@ from .pipeline import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, Pipelin
 from .sharding import ShardingCodec
 
 _BLOSC_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
+# zarr-extensions codecs registered under a bare name that decode as the numcodecs codec of that id
+# (numcodecs.<id>, and other writers' names for them, are handled through availability.canonical)
+V3_NAMES_OF_NUMCODECS = frozenset({"bitround"})
 
 
 def compressor(name: str, config: dict):
@@ -73,7 +76,7 @@ def _v3_codec(entry, ndim: int, where: str):
         if isinstance(shuffle, str):
             shuffle = _BLOSC_SHUFFLE.get(shuffle, shuffle)
         return compressor("blosc", {**conf, "shuffle": shuffle})
-    if availability.canonical(name) != name:  # numcodecs.<id>, and other writers' names of numcodecs codecs
+    if availability.canonical(name) != name or name in V3_NAMES_OF_NUMCODECS:
         return numcodecs_codec({**conf, "id": availability.canonical(name)}, where)
     return compressor(name, conf)  # unknown names fail here with the codec named
 
