@@ -48,8 +48,8 @@ def _value_range(dtype: np.dtype, plane: np.ndarray) -> tuple[float, float]:
 
 class Explorer:
     """The widgets of one view, and what they show: `index` (the plane, in level-0 pixels), `selection`
-    and `rgba` (what was read and rendered last), `used_windows` (the window of each channel used). Awaitable: `await explorer`
-    returns once the controls are built and the last change is rendered."""
+    and `rgba` (what was read and rendered last), `used_windows` (the window of each channel used).
+    Awaitable: `await explorer` returns once the controls are built and the last change is rendered."""
 
     def __init__(self, source, *, window="auto", colormap="gray", invert=False, max_size: int | None = SHOW_SIZE):
         w = _widgets()
@@ -96,7 +96,9 @@ class Explorer:
         except Exception as e:  # noqa: BLE001 - shown in the view too: a task's error would be lost
             self._fail(e)
             self._setup_error = e
-            raise
+            if not IN_PYODIDE:   # run_sync hands it to the caller; in Pyodide `await explore(...)` does
+                raise
+            return
         self._dirty = True
         await self._drain()
 
