@@ -146,3 +146,41 @@ def test_regular_grids_carry_no_bounds(tmp_path):
     root = tmp_path / "regular.zarr"
     zarr32_python(root, make_data((10, 12), "<u1"), chunks=[4, 5])
     assert image_model(zarrlite.open(str(root))).as_dict()["levels"][0]["bounds"] is None
+
+
+def test_sharded_rectilinear_reads_inner_chunks_by_range(tmp_path):
+    """Shards of different sizes keep the byte-range path: a small selection reads each touched shard's
+    index and the inner chunks it needs, never a whole shard."""
+    from zarrlite.stores.local import LocalStore
+
+    class Ranges(LocalStore):
+        def __init__(self, root):
+            super().__init__(root)
+            self.whole, self.ranges = [], []
+
+        async def get(self, key):
+            self.whole.append(key)
+            return await super().get(key)
+
+        def get_sync(self, key):
+            self.whole.append(key)
+            return super().get_sync(key)
+
+        async def get_range(self, key, start, length):
+            self.ranges.append((key, start, length))
+            return await super().get_range(key, start, length)
+
+    root = tmp_path / "ranges.zarr"
+    data = make_data((40, 36), "<i4", seed=9)
+    truth = zarr32_python(root, data, chunks=[5, 6], shards=[[10, 20, 10], [12, 24]])
+    store = Ranges(str(root))
+    arr = zarrlite.open(store)
+    store.whole.clear()
+    sel = (slice(12, 17), slice(14, 20))            # in shard (1, 1): rows 10-30, columns 12-36
+    assert_same(arr[sel], truth[sel])
+    assert not [k for k in store.whole if k.startswith("c/")], store.whole
+    assert {k for k, _, _ in store.ranges} == {"c/1/1"}
+    index = 4 * 4 * 16 + 4                          # 4 x 4 inner chunks of 5 x 6, and its crc32c
+    assert ("c/1/1", -index, index) in store.ranges, store.ranges
+    chunks = [length for _, start, length in store.ranges if start >= 0]
+    assert chunks and sum(chunks) < (root / "c" / "1" / "1").stat().st_size - index, store.ranges

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import replace
 
 import numpy as np
@@ -31,9 +31,9 @@ class Array:
         self.meta = meta
         sharding = meta.pipeline.array_bytes
         # Read inner chunks of shards with byte ranges when nothing sits around the sharding codec.
-        # (Shards of a rectilinear grid differ in size: they are read whole.)
         self._sharding = sharding if (isinstance(sharding, ShardingCodec) and not meta.pipeline.array_array
-                                      and not meta.pipeline.bytes_bytes and meta.rectilinear is None) else None
+                                      and not meta.pipeline.bytes_bytes) else None
+        self._grid = meta.chunk_grid
 
     # -- description ------------------------------------------------------------------------
     shape = property(lambda self: self.meta.shape)
@@ -130,10 +130,20 @@ class Array:
         if self._sharding is None:
             where = f"chunk {tuple(coords)} (key '{self.chunk_key(coords)}')"
         else:
-            grid = self._sharding.grid(self.meta.chunks)
-            shard = tuple(c // g for c, g in zip(coords, grid))
-            where = f"inner chunk {tuple(coords)} of shard '{self.chunk_key(shard)}'"
+            where = f"inner chunk {tuple(coords)} of shard '{self.chunk_key(self._in_shard(coords)[0])}'"
         return in_context(exc, f"array '{self.path}', {where}")
+
+    def _in_shard(self, coords) -> tuple[tuple, tuple]:
+        """(shard, the inner chunk's coordinates in it) of the inner chunk at grid `coords`. Inner chunks
+        are regular across the whole array, also in a rectilinear grid: every shard edge is a multiple."""
+        inner = self._sharding.chunk_shape
+        shard = tuple(d.chunk_of(c * n) for d, c, n in zip(self._grid.dims, coords, inner))
+        within = tuple((c * n - d.start(k)) // n for d, c, n, k in zip(self._grid.dims, coords, inner, shard))
+        return shard, within
+
+    def _shard_grid(self, shard) -> tuple[int, ...]:
+        """Inner chunks per dimension of the shard at `shard` (shards of a rectilinear grid differ)."""
+        return self._sharding.grid(self._grid.chunk_shape(shard))
 
     def _copy(self, out, proj, chunk: np.ndarray, coords, chunk_shape) -> None:
         want = self._extent(coords, chunk_shape)
@@ -169,21 +179,7 @@ class Array:
 
         get_sync = getattr(store, "get_sync", None)
         if get_sync is not None and not self.meta.pipeline.is_async:
-            # A local store: read, decode and copy in one worker-thread task.
-            def read_decode_copy(proj):
-                data = get_sync(self.chunk_key(proj.coords))
-                if data is None:
-                    out[proj.out_selection] = self.meta.fill_value
-                    return
-                try:
-                    chunk_spec = spec_of(proj.coords)
-                    self._copy(out, proj, self.meta.pipeline.decode_sync(data, chunk_spec), proj.coords,
-                               chunk_spec.shape)
-                except ZarrliteError as e:
-                    raise self._context(proj.coords, e) from e
-
-            await bounded((run_cpu(read_decode_copy, p) for p in chunk_projections(dims, self.meta.chunk_grid)),
-                          self._ctx.concurrency)
+            await self._read_local(dims, out, get_sync, spec_of)
             return
 
         async def one(proj):
@@ -195,13 +191,55 @@ class Array:
 
         await bounded(map(one, chunk_projections(dims, self.meta.chunk_grid)), self._ctx.concurrency)
 
+    async def _read_local(self, dims, out, get_sync, spec_of) -> None:
+        """A local store: worker-thread tasks take chunks from one queue and read, decode and copy each (a
+        thread hop per task, not per chunk). Chunks not stored are filled afterwards, with one assignment
+        when none of them is: a blockless array costs a failed open per chunk and nothing else."""
+        todo = deque(chunk_projections(dims, self.meta.chunk_grid))
+        total = len(todo)
+        missing = []
+        pipeline = self.meta.pipeline
+
+        def work():
+            try:
+                while todo:
+                    try:
+                        proj = todo.popleft()
+                    except IndexError:  # another thread took the last one
+                        return
+                    data = get_sync(self.chunk_key(proj.coords))
+                    if data is None:
+                        missing.append(proj)
+                        continue
+                    try:
+                        chunk_spec = spec_of(proj.coords)
+                        self._copy(out, proj, pipeline.decode_sync(data, chunk_spec), proj.coords,
+                                   chunk_spec.shape)
+                    except ZarrliteError as e:
+                        raise self._context(proj.coords, e) from e
+            except BaseException:
+                todo.clear()  # the read has failed: the other tasks stop too
+                raise
+
+        try:
+            await bounded((run_cpu(work) for _ in range(min(total, self._ctx.concurrency))),
+                          self._ctx.concurrency)
+        except BaseException:
+            todo.clear()  # cancelled: no thread starts another chunk of this read
+            raise
+        if len(missing) == total:
+            out[...] = self.meta.fill_value
+        else:
+            for proj in missing:
+                out[proj.out_selection] = self.meta.fill_value
+
     async def shard_index(self, shard):
         """The decoded index of the shard at grid coordinates `shard` (see `ShardingCodec.locate`), or None
         when the shard is not stored or its inner chunks cannot be read by range (codecs around the
         sharding codec)."""
         if self._sharding is None:
             return None
-        return await self._shard_index(tuple(shard), self._sharding.grid(self.meta.chunks))
+        return await self._shard_index(tuple(shard), self._shard_grid(tuple(shard)))
 
     async def _shard_index(self, shard, grid):
         key = self.chunk_key(shard)
@@ -222,21 +260,21 @@ class Array:
 
     async def _read_sharded(self, dims, out) -> None:
         sharding = self._sharding
-        inner = sharding.chunk_shape
-        grid = sharding.grid(self.meta.chunks)
         by_shard = defaultdict(list)
-        for proj in chunk_projections(dims, inner):
-            by_shard[tuple(c // g for c, g in zip(proj.coords, grid))].append(proj)
+        for proj in chunk_projections(dims, sharding.chunk_shape):
+            shard, within = self._in_shard(proj.coords)
+            by_shard[shard].append((within, proj))
         spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value,
                                              self._ctx.max_bytes))
 
         async def one_shard(shard, projs):
+            grid = self._shard_grid(shard)
             if len(projs) == math.prod(grid) and self.chunk_key(shard) not in self._ctx.shard_indexes:
                 return await self._read_whole_shard(shard, grid, projs, spec, out)
             index = await self._shard_index(shard, grid)
             wanted = []
-            for proj in projs:
-                where = None if index is None else sharding.locate(index, tuple(c % g for c, g in zip(proj.coords, grid)))
+            for within, proj in projs:
+                where = None if index is None else sharding.locate(index, within)
                 if where is None:
                     out[proj.out_selection] = self.meta.fill_value
                 else:
@@ -258,10 +296,9 @@ class Array:
                 mv[:n] if sharding.index_location == "start" else mv[max(len(mv) - n, 0):], grid)
         except ZarrliteError as e:
             raise in_context(e, f"array '{self.path}', shard '{key}'") from e
-        for proj in projs:
+        for within, proj in projs:
             try:
-                where = None if index is None else sharding.locate(
-                    index, tuple(c % g for c, g in zip(proj.coords, grid)), len(mv))
+                where = None if index is None else sharding.locate(index, within, len(mv))
             except ZarrliteError as e:  # an index entry pointing outside the shard
                 raise in_context(e, f"array '{self.path}', shard '{key}'") from e
             if where is None:
