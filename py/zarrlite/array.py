@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import replace
 
 import numpy as np
@@ -179,21 +179,7 @@ class Array:
 
         get_sync = getattr(store, "get_sync", None)
         if get_sync is not None and not self.meta.pipeline.is_async:
-            # A local store: read, decode and copy in one worker-thread task.
-            def read_decode_copy(proj):
-                data = get_sync(self.chunk_key(proj.coords))
-                if data is None:
-                    out[proj.out_selection] = self.meta.fill_value
-                    return
-                try:
-                    chunk_spec = spec_of(proj.coords)
-                    self._copy(out, proj, self.meta.pipeline.decode_sync(data, chunk_spec), proj.coords,
-                               chunk_spec.shape)
-                except ZarrliteError as e:
-                    raise self._context(proj.coords, e) from e
-
-            await bounded((run_cpu(read_decode_copy, p) for p in chunk_projections(dims, self.meta.chunk_grid)),
-                          self._ctx.concurrency)
+            await self._read_local(dims, out, get_sync, spec_of)
             return
 
         async def one(proj):
@@ -204,6 +190,48 @@ class Array:
                 await self._decode_into(data, spec_of(proj.coords), out, proj, proj.coords)
 
         await bounded(map(one, chunk_projections(dims, self.meta.chunk_grid)), self._ctx.concurrency)
+
+    async def _read_local(self, dims, out, get_sync, spec_of) -> None:
+        """A local store: worker-thread tasks take chunks from one queue and read, decode and copy each (a
+        thread hop per task, not per chunk). Chunks not stored are filled afterwards, with one assignment
+        when none of them is: a blockless array costs a failed open per chunk and nothing else."""
+        todo = deque(chunk_projections(dims, self.meta.chunk_grid))
+        total = len(todo)
+        missing = []
+        pipeline = self.meta.pipeline
+
+        def work():
+            try:
+                while todo:
+                    try:
+                        proj = todo.popleft()
+                    except IndexError:  # another thread took the last one
+                        return
+                    data = get_sync(self.chunk_key(proj.coords))
+                    if data is None:
+                        missing.append(proj)
+                        continue
+                    try:
+                        chunk_spec = spec_of(proj.coords)
+                        self._copy(out, proj, pipeline.decode_sync(data, chunk_spec), proj.coords,
+                                   chunk_spec.shape)
+                    except ZarrliteError as e:
+                        raise self._context(proj.coords, e) from e
+            except BaseException:
+                todo.clear()  # the read has failed: the other tasks stop too
+                raise
+
+        try:
+            await bounded((run_cpu(work) for _ in range(min(total, self._ctx.concurrency))),
+                          self._ctx.concurrency)
+        except BaseException:
+            todo.clear()  # cancelled: no thread starts another chunk of this read
+            raise
+        if len(missing) == total:
+            out[...] = self.meta.fill_value
+        else:
+            for proj in missing:
+                out[proj.out_selection] = self.meta.fill_value
 
     async def shard_index(self, shard):
         """The decoded index of the shard at grid coordinates `shard` (see `ShardingCodec.locate`), or None

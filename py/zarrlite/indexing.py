@@ -113,13 +113,17 @@ def _grid_dims(chunks) -> tuple:
 def chunk_projections(dims: list[DimSelection], chunks) -> Iterator[ChunkProjection]:
     """Per chunk touched: its coordinates and where its part of the selection goes. `chunks`: the chunk
     shape of a regular grid, or a ChunkGrid (rectilinear grids too)."""
-    per_dim = [dim_projections(d, c) for d, c in zip(dims, _grid_dims(chunks))]
+    if not dims:  # a 0-d array: its one chunk
+        yield ChunkProjection((), (), ())
+        return
+    # Per dimension, the chunk's index, its selection item and the output's (None for a dropped axis),
+    # worked out once: each chunk is then a transpose of one combination (reads touch thousands).
+    per_dim = [[(k, cs.start if d.drop else cs, None if d.drop else os) for k, cs, os in dim_projections(d, c)]
+               for d, c in zip(dims, _grid_dims(chunks))]
+    kept = None if not any(d.drop for d in dims) else [i for i, d in enumerate(dims) if not d.drop]
     for combo in itertools.product(*per_dim):
-        yield ChunkProjection(
-            coords=tuple(k for k, _, _ in combo),
-            chunk_selection=tuple(cs.start if d.drop else cs for (_, cs, _), d in zip(combo, dims)),
-            out_selection=tuple(os for (_, _, os), d in zip(combo, dims) if not d.drop),
-        )
+        coords, chunk_sel, out_sel = zip(*combo)
+        yield ChunkProjection(coords, chunk_sel, out_sel if kept is None else tuple([out_sel[i] for i in kept]))
 
 
 def count_chunks(dims: list[DimSelection], chunks) -> int:
