@@ -150,3 +150,16 @@ def test_lzma_raw_chain_the_browser_lacks_is_a_clear_error(shared_page, server):
                 compressors=numcodecs.LZMA(format=lzma.FORMAT_RAW, filters=chain))
     err = read(shared_page, server, name)["error"]
     assert "(0, 0)" in err and "not read in the browser runtime" in err, err
+
+
+@pytest.mark.parametrize("name", ["alone", "raw-delta-lzma2"])
+def test_large_lzma_chunks_decode_on_chunk_workers(shared_page, server, name):
+    """Chunks of 64 KiB and more are decoded by the chunk workers (their own codecs.js): liblzma there too."""
+    root = f"lzma-large-{name}"
+    truth = zarr_python(server.data / root, make_data((2, 256, 256), "<u2", seed=8), chunks=(1, 256, 256),
+                        zarr_format=2, compressors=numcodecs.LZMA(**LZMA[name]))
+    before = shared_page.evaluate("async () => (await (await window.zarrlite).stats()).decode.workers")
+    for sel, text in [((Ellipsis,), "..."), ((1, slice(5, 250, 3), 7), "1,5:250:3,7")]:
+        assert read(shared_page, server, root, text) == expected(truth, sel)
+    after = shared_page.evaluate("async () => (await (await window.zarrlite).stats()).decode.workers")
+    assert after > before, (before, after)
