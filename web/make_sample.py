@@ -142,7 +142,8 @@ SAMPLES = [
 
 def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else HERE.parent / "dist" / "sample"
-    digest = hashlib.sha256(HERE.read_bytes() + (HERE.parent / "make_samples_ome.py").read_bytes()).hexdigest()
+    digest = hashlib.sha256(HERE.read_bytes() + (HERE.parent / "make_samples_ome.py").read_bytes()
+                            + (HERE.parent / "make_samples_climate.py").read_bytes()).hexdigest()
     stamp = out / ".stamp"
     if stamp.exists() and stamp.read_text() == digest:
         return 0
@@ -153,7 +154,9 @@ def main(argv: list[str]) -> int:
     write_retina(out / "retina.n5")
     from make_samples_ome import write_all as write_ome_samples   # labels and a plate (beside this script)
 
-    (out / "samples.json").write_text(json.dumps(SAMPLES + write_ome_samples(out), indent=1))
+    from make_samples_climate import write_climate   # an xarray dataset with CF coordinates and packing
+
+    (out / "samples.json").write_text(json.dumps(SAMPLES + write_ome_samples(out) + write_climate(out), indent=1))
     stamp.write_text(digest)
     print(f"[sample] written to {out}", file=sys.stderr)
     return 0

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from .cf_values import packing_async
+from .coords import coordinates_of
 from .errors import NotFoundError, ZarrliteError
 from .ome import (Multiscale, is_label_image, is_plate, label_paths, multiscale_from_attrs,
                   n5_datasets_multiscale)
@@ -82,8 +84,9 @@ class ImageModel:
     is_labels: bool                      # a segmentation: integer ids
     labels: tuple[str, ...]              # paths of the OME label images of this image
     description: str | None              # "OME-NGFF 0.5 multiscale — cells", "N5 multiscale", ...
-    coordinates: dict | None = None      # coordinate values per dimension (xarray / CF): not read yet
+    coordinates: dict | None = None      # the coordinate labelling each dimension (zarrlite.coords)
     is_rgb: bool = False                 # a colour picture: its last dimension is red, green, blue (alpha)
+    cf: dict | None = None               # CF packing and labels of the values (zarrlite.cf_values)
     arrays: tuple = field(default=(), repr=False, compare=False)   # the opened level arrays
 
     @property
@@ -295,7 +298,8 @@ async def image_model_async(node, parent=None) -> ImageModel:
     return ImageModel(node.path, node.path.rpartition("/")[2] or "/", "group" if is_group else "array",
                       node.format, tuple(levels), tuple(axes), y_dim, x_dim, c_dim, tuple(channels),
                       tuple(default), is_labels, tuple(labels or ()), _description(ms or parent_ms),
-                      None, is_rgb=rgb, arrays=arrays)
+                      None if is_group else await coordinates_of(node, parent), is_rgb=rgb,
+                      cf=await packing_async(arrays[0]), arrays=arrays)
 
 
 def _channels(n: int, meta, rgb: bool, dtype: str, name: str) -> list[ImageChannel]:

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from . import labels, plate, projection, tables, volume
+from . import coords_api, labels, plate, projection, tables, volume
 from .errors import ZarrliteError
 from .expression import evaluate_expression
 from .model import dimension_names, image_model_async, node_summary
@@ -228,3 +228,4 @@ _CALLS = {"image": image, "summaries": summaries, "describe": describe, "chunk_m
 _CALLS.update(**labels.viewer_calls(_node, _SESSION.get), **plate.viewer_calls(_node, _SESSION.get))
 _CALLS.update(tables.viewer_calls(_node))  # strings, dates, structured values: a table (tables.py)
 _CALLS.update(**volume.viewer_calls(_node), **projection.viewer_calls(_node, _SESSION.get))  # 3-D views
+_CALLS.update(coords_api.viewer_calls(_node))  # labelled arrays: CF values, coordinates, line plots

@@ -24,10 +24,9 @@ from xarray.core import indexing
 from xarray.core.utils import FrozenDict
 
 from .array import Array
+from .cf_values import v2_fill_value_given
 from .errors import MetadataError, ZarrliteError, ZarrliteWarning
-from .formats import zarr2
 from .group import Group
-from .nodes import read_documents
 from .outer_read import read_outer
 from .runtime import run_sync
 
@@ -75,13 +74,6 @@ def dimension_names(arr: Array, group_attrs: dict) -> tuple[list[str | None], se
             if isinstance(axes, list) and len(axes) == arr.ndim and all(isinstance(a, str) for a in axes):
                 return list(reversed(axes)), used
     return [None] * arr.ndim, set()
-
-
-async def v2_fill_value_given(arr: Array) -> bool:
-    """Whether a Zarr v2 array's `.zarray` gives a fill_value (not null), from its metadata as read
-    (consolidated, or the document itself: remote stores have it cached from the open)."""
-    doc = (await read_documents(arr.context, arr.path)).get(zarr2.ARRAY_KEY)
-    return isinstance(doc, dict) and doc.get("fill_value") is not None
 
 
 async def kept_members(group: Group, dropped: set[str]):
