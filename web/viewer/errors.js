@@ -41,7 +41,7 @@ export function explain(err, context = {}) {
   if (m.includes("unknown or unsupported codec") || m.includes("is refused")) {
     const codec = (message.match(/codec '([^']+)'/) || [])[1];
     return { kind: "codec", title: `Unsupported codec${codec ? `: ${codec}` : ""}`, message, advice: [
-      "zarrlite decodes zlib, gzip, bz2, lzma/xz, blosc, zstd, lz4, crc32c, sharding, transpose and the numcodecs filters delta, fixedscaleoffset, astype, quantize, bitround, shuffle, packbits.",
+      "This page decodes zlib, gzip, bz2, lzma/xz, blosc, zstd, lz4, the checksums crc32c, fletcher32, adler32 and crc32, sharding, transpose and the numcodecs filters delta, fixedscaleoffset, astype, quantize, bitround, shuffle, packbits. pcodec and zfpy decode in CPython only: <code>pip install zarrlite pcodec zfpy</code>, then read the array with zarrlite in Python.",
       "Re-encode the array with one of those (zstd or blosc are good choices), e.g. with zarr-python: <code>zarr.create_array(..., compressors=zarr.codecs.ZstdCodec())</code>.",
       m.includes("refused") ? "Codecs that deserialise Python objects (pickle, msgpack, …) are never decoded in the browser, on purpose." : "Other arrays of this source may still open: pick one in the tree.",
     ] };
