@@ -154,6 +154,7 @@ export class LabelLayer {
     else if (el.id === "label-outline") { this.outline = el.checked; this.canvases.clear(); }
     else if (el.dataset.overlay !== undefined) this.overlays[Number(el.dataset.overlay)].visible = el.checked;
     this.requestDraw();
+    this.scheduleHover();
   }
 
   /** The label level that suits the zoom, as the image picks its own. @param {LabelModel} m */
