@@ -296,6 +296,7 @@ class Array:
                 mv[:n] if sharding.index_location == "start" else mv[max(len(mv) - n, 0):], grid)
         except ZarrliteError as e:
             raise in_context(e, f"array '{self.path}', shard '{key}'") from e
+        stored = []
         for within, proj in projs:
             try:
                 where = None if index is None else sharding.locate(index, within, len(mv))
@@ -304,7 +305,8 @@ class Array:
             if where is None:
                 out[proj.out_selection] = self.meta.fill_value
             else:
-                await self._decode_into(mv[where[0]:where[0] + where[1]], spec, out, proj, proj.coords)
+                stored.append((mv[where[0]:where[0] + where[1]], proj))
+        await self._decode_inner(stored, spec, out)
 
     async def _read_run(self, shard, run, spec, out):
         """Fetch nearby inner chunks of one shard with a single range request (`coalesce`), then decode each."""
@@ -316,8 +318,24 @@ class Array:
             raise ChunkError(f"array '{self.path}', shard '{self.chunk_key(shard)}': truncated, or its index "
                              f"points outside it (bytes {start}..{end} requested, {got} read)")
         mv = memoryview(data)
-        for offset, nbytes, proj in run:
-            await self._decode_into(mv[offset - start:offset - start + nbytes], spec, out, proj, proj.coords)
+        await self._decode_inner([(mv[o - start:o - start + n], proj) for o, n, proj in run], spec, out)
+
+    async def _decode_inner(self, chunks, spec, out) -> None:
+        """Decode inner chunks of one shard ((bytes, projection) pairs) into `out`: in CPython one hop to a
+        CPU thread for them all, since a hop per small inner chunk costs more than decoding it."""
+        pipeline = self._sharding.inner
+        if pipeline.is_async:
+            for data, proj in chunks:
+                await self._decode_into(data, spec, out, proj, proj.coords)
+            return
+
+        def decode_all():
+            for data, proj in chunks:
+                try:
+                    self._copy(out, proj, pipeline.decode_sync(data, spec), proj.coords, spec.shape)
+                except ZarrliteError as e:
+                    raise self._context(proj.coords, e) from e
+        await run_cpu(decode_all)
 
 
 def coalesce(wanted):
