@@ -289,3 +289,19 @@ def test_shuffle_filter_v2(fixture_dir):
     truth = write(root, make_data(SHAPE, "<i4"), zarr_format=2, filters=[numcodecs.Shuffle(elementsize=4)],
                   compressors=numcodecs.Zlib())
     assert_same(zarrlite.open(root)[...], truth)
+
+
+@pytest.mark.parametrize("inner", ["pcodec", "zfpy", "fletcher32"])
+def test_numcodecs_inside_shards(inner, fixture_dir):
+    """The inner codecs of a shard are any codec chain: pcodec or zfpy as its array->bytes codec, a checksum."""
+    from zarr.codecs import BytesCodec, ShardingCodec
+
+    root = fixture_dir(f"shard-{inner}")
+    codecs = {"pcodec": [zn.PCodec()], "zfpy": [zn.ZFPY(mode=4, tolerance=0.01)],
+              "fletcher32": [BytesCodec(), zn.Fletcher32()]}[inner]
+    data = smooth_data((40, 60), "<f8")
+    truth = write(root, data, zarr_format=3, chunks=(20, 30), compressors=None,
+                  serializer=ShardingCodec(chunk_shape=(10, 10), codecs=codecs))
+    arr = zarrlite.open(root)
+    assert_same(arr[...], truth)
+    assert_same(arr[3:37:5, 11], truth[3:37:5, 11])
