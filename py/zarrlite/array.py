@@ -17,7 +17,7 @@ from .formats.dtypes import native
 from .formats.metadata import ArrayMetadata
 from .indexing import chunk_projections, flip_axes, normalize_selection, output_shape
 from .reopen import reduce_node
-from .runtime import run_cpu, run_sync
+from .runtime import CPU_THREADS, run_cpu, run_sync
 from .stores.keys import join_key
 from .stores.ranges import merge_ranges
 
@@ -222,8 +222,8 @@ class Array:
                 raise
 
         try:
-            await bounded((run_cpu(work) for _ in range(min(total, self._ctx.concurrency))),
-                          self._ctx.concurrency)
+            workers = min(total, self._ctx.concurrency, CPU_THREADS)  # more would only wait for a thread
+            await bounded((run_cpu(work) for _ in range(workers)), workers)
         except BaseException:
             todo.clear()  # cancelled: no thread starts another chunk of this read
             raise

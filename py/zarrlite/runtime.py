@@ -19,6 +19,7 @@ DEFAULT_MAX_BYTES = (512 << 20) if IN_PYODIDE else (8 << 30)
 
 
 _pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first use (never in Pyodide)
+CPU_THREADS = 1 if IN_PYODIDE else max(2, os.cpu_count() or 2)   # the pool's threads (run_cpu)
 
 
 async def run_cpu(func: Callable[..., T], *args) -> T:
@@ -30,7 +31,7 @@ async def run_cpu(func: Callable[..., T], *args) -> T:
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _pool = ThreadPoolExecutor(max(2, os.cpu_count() or 2), thread_name_prefix="zarrlite-cpu")
+        _pool = ThreadPoolExecutor(CPU_THREADS, thread_name_prefix="zarrlite-cpu")
     return await asyncio.get_running_loop().run_in_executor(_pool, func, *args)
 
 
