@@ -117,7 +117,8 @@ def test_zfp_stream_larger_than_the_chunk_is_refused_before_decoding(fixture_dir
     import zfpy
 
     root = fixture_dir("zfpy-bomb")
-    write(root, make_data(SHAPE, "float64", specials=False), zarr_format=2, compressors=numcodecs.ZFPY(mode=4, tolerance=0.1))
+    write(root, make_data(SHAPE, "float64", specials=False), zarr_format=2,
+          compressors=numcodecs.ZFPY(mode=4, tolerance=0.1))
     huge = bytearray(zfpy.compress_numpy(np.zeros((4, 4)), rate=8))
     meta = int.from_bytes(huge[4:16], "little")
     meta |= ((1 << 24) - 1) << 4 | ((1 << 24) - 1) << 28   # 16M x 16M doubles, 2 PiB

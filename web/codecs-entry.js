@@ -127,7 +127,10 @@ async function liblzma(data, limit) {
       if (size > limit) throw tooBig(limit);
       if (produced) parts.push(module.HEAPU8.slice(outPtr, outPtr + produced));
       if (ret === LZMA_STREAM_END) break;
-      if (ret !== LZMA_OK) throw new Error(`liblzma error ${ret} (corrupt or truncated stream, or its dictionary exceeds ${LZMA_MEMLIMIT >> 20} MiB)`);
+      if (ret !== LZMA_OK) {
+        throw new Error(`liblzma error ${ret} (corrupt or truncated stream, or its dictionary exceeds ` +
+                        `${LZMA_MEMLIMIT >> 20} MiB)`);
+      }
       if (!produced && stream.availIn === 0) throw new Error("truncated stream");
     }
   } finally {

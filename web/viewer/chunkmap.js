@@ -167,12 +167,20 @@ function gridLines(g, viewport, [ch, cw], color, width, H, W, fx, fy, bounds = n
   g.strokeStyle = color; g.lineWidth = width;
   g.beginPath();
   // the boundaries in view: every chunk's of a regular dimension, those listed of a rectilinear one
-  const visible = (lo, hi, size, n, b) => b ? b.filter(v => v >= lo - 1 && v <= hi + 1) :
-    Array.from({ length: Math.max(0, Math.min(Math.ceil(n / size), Math.ceil(hi / size)) - Math.max(0, Math.floor(lo / size)) + 1) },
-               (_, i) => Math.min((Math.max(0, Math.floor(lo / size)) + i) * size, n));
+  const visible = (lo, hi, size, n, b) => {
+    if (b) return b.filter(v => v >= lo - 1 && v <= hi + 1);
+    const k0 = Math.max(0, Math.floor(lo / size)), k1 = Math.min(Math.ceil(n / size), Math.ceil(hi / size));
+    return Array.from({ length: Math.max(0, k1 - k0 + 1) }, (_, i) => Math.min((k0 + i) * size, n));
+  };
   const [left, top] = viewport.toScreen(0, 0), [right, bottom] = viewport.toScreen(W * fx, H * fy);
-  for (const c of visible(r.x0 / fx, r.x1 / fx, cw, W, bx)) { const [x] = viewport.toScreen(c * fx, 0); g.moveTo(x, top); g.lineTo(x, bottom); }
-  for (const q of visible(r.y0 / fy, r.y1 / fy, ch, H, by)) { const [, y] = viewport.toScreen(0, q * fy); g.moveTo(left, y); g.lineTo(right, y); }
+  for (const c of visible(r.x0 / fx, r.x1 / fx, cw, W, bx)) {
+    const [x] = viewport.toScreen(c * fx, 0);
+    g.moveTo(x, top); g.lineTo(x, bottom);
+  }
+  for (const q of visible(r.y0 / fy, r.y1 / fy, ch, H, by)) {
+    const [, y] = viewport.toScreen(0, q * fy);
+    g.moveTo(left, y); g.lineTo(right, y);
+  }
   g.stroke();
 }
 
