@@ -141,6 +141,24 @@ def test_outline_mode_and_hiding_a_label_image(page, server, coins):
     check(page, expected(coins, labels_on=False), seed=3)
 
 
+def test_zoomed_out_labels_are_read_at_the_level_the_image_uses(page, server, coins):
+    page.set_viewport_size({"width": 1000, "height": 700})              # a small stage zooms out further
+    open_coins(page, server)
+    box = page.locator("#stage").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(6):
+        page.mouse.wheel(0, 300)
+        page.wait_for_timeout(50)
+    page.wait_for_function(LABELS_IDLE)
+    assert page.evaluate("window.viewer.viewport.zoom") < 0.5
+    info = page.locator("#level-info").inner_text()
+    assert info.startswith("level 1/1"), info
+    keys = page.evaluate("[...window.viewer.labels.loader.entries.keys()]")   # their level 1: 2 x 2 pixels each
+    assert any(k.startswith("labels/coins|1|") for k in keys)
+    assert page.evaluate("window.viewer.labels.drawnLevels") == {"labels/coins": 1, "labels/size": 1}
+    assert not page.errors, page.errors
+
+
 @pytest.fixture(scope="module")
 def em_n5(server):
     """An N5 container with a uint8 image `raw` and a uint64 segmentation `seg` at half its resolution."""

@@ -67,6 +67,8 @@ export class LabelLayer {
     this.opacity = 0.6;
     this.outline = false;
     this.pending = 0;            // overlay descriptions being asked for
+    /** The level each overlay was last drawn from, by path (tests read it). @type {Record<string, number>} */
+    this.drawnLevels = {};
     this.generation = 0;
     /** @type {{name: string, id: any, properties: any}[]} */
     this.hover = [];
@@ -193,7 +195,7 @@ export class LabelLayer {
     ctx.globalAlpha = this.opacity;
     ctx.imageSmoothingEnabled = false;
     for (const { o, m } of shown) {
-      const M = /** @type {LabelModel} */ (m), L = this.level(M);
+      const M = /** @type {LabelModel} */ (m), L = this.drawnLevels[o.path] = this.level(M);
       // coarser tiles only while the level's own are missing: transparent ids would show them through
       const done = visibleTiles(/** @type {any} */ (M), L, world).every(t => ["ready", "error"].includes(this.loader.get(this.request(o, M, L, t).key)?.state ?? ""));
       for (let lv = done ? L : M.levels.length - 1; lv >= L; lv--) {
