@@ -119,6 +119,8 @@ case "${1:-build}" in
     shift || true
     "$VENV/bin/python" bench/run.py "$@"
     "$VENV/bin/python" bench/requests_bench.py   # time and requests against a distant server (CPython, Chromium)
+    bash bench/neuroglancer/build.sh              # the peer viewer (npm neuroglancer), bundled once
+    "$VENV/bin/python" bench/viewer_bench.py     # the viewer: first image vs neuroglancer, panning, scrubbing
     exec "$VENV/bin/python" bench/dask_bench.py   # dask.distributed and xarray (its own cluster and views)
     ;;
   *) echo "usage: $0 [build|test|serve|bench|fuzz]" >&2; exit 2 ;;

@@ -36,6 +36,8 @@ SPARSE_SHAPE = (32768, 65536)          # uint16: 4 GiB at level 0
 SPARSE_REGION = (14336, 30720, 4096)   # y0, x0, size of the written square at level 0
 STACK = DATA / "scrub-64x2048.zarr"
 STACK_SHAPE, STACK_CHUNKS = (64, 2048, 2048), (1, 512, 512)
+VOLUME = DATA / "volume-64x1024.ome.zarr"   # a served 3-D OME-Zarr 0.4 pyramid (Zarr v2), xy halved per level
+VOLUME_SHAPE, VOLUME_CHUNKS = (64, 1024, 1024), (16, 256, 256)
 IDLE = "() => window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
 STAGE = 2048                           # the view: 2048 x 2048 CSS pixels
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -93,6 +95,31 @@ def write_stack():
     stamp.write_text("1")
 
 
+def write_volume():
+    stamp = VOLUME / ".done"
+    if stamp.exists():
+        return
+    import zarr
+    from numcodecs import Blosc
+
+    shutil.rmtree(VOLUME, ignore_errors=True)
+    g = zarr.open_group(str(VOLUME), mode="w", zarr_format=2)
+    Z, H, W = VOLUME_SHAPE
+    datasets = []
+    for k in range(3):
+        f = 2 ** k
+        a = g.create_array(str(k), shape=(Z, H // f, W // f), dtype="<u2", chunks=VOLUME_CHUNKS, fill_value=0,
+                           compressors=Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE))
+        yy, xx = np.meshgrid(np.arange(H // f) * f, np.arange(W // f) * f, indexing="ij")
+        for z in range(Z):
+            a[z] = pattern(yy * 16.0, xx * 32.0 + z * 200.0).astype("<u2")
+        datasets.append({"path": str(k), "coordinateTransformations": [{"type": "scale", "scale": [1.0, 0.5 * f, 0.5 * f]}]})
+    g.attrs["multiscales"] = [{"version": "0.4", "name": "volume 64 x 1024²", "axes": [
+        {"name": n, "type": "space", "unit": "micrometer"} for n in "zyx"], "datasets": datasets}]
+    zarr.consolidate_metadata(str(VOLUME))
+    stamp.write_text("1")
+
+
 SCRUB_JS = """async ({presses, seconds}) => {
   const stage = document.getElementById("stage"), app = window.viewer;
   const start = app.index.slice();
@@ -122,6 +149,124 @@ def bench_scrub(browser, srv, query):
         runs.append({**r, "chunk_requests": chunk_reqs})
         ctx.close()
     return runs
+
+
+FRAMES_INIT = """(() => {   // every page: the largest canvas sampled at each animation frame, 64 x 64, from navigation start
+  const get = HTMLCanvasElement.prototype.getContext;   // WebGL canvases keep their picture for reading
+  HTMLCanvasElement.prototype.getContext = function (kind, opts) {
+    return get.call(this, kind, kind.startsWith("webgl") ? { ...(opts || {}), preserveDrawingBuffer: true } : opts);
+  };
+  const frames = window.__frames = [];
+  let probe = null, last = null;
+  const tick = () => {
+    const cs = [...document.querySelectorAll("canvas")].filter(c => c.width * c.height > 4096);
+    const c = cs.sort((a, b) => b.width * b.height - a.width * a.height)[0];
+    if (c) {
+      probe ??= Object.assign(document.createElement("canvas"), { width: 64, height: 64 });
+      const g = probe.getContext("2d", { willReadFrequently: true });
+      g.clearRect(0, 0, 64, 64);
+      g.drawImage(c, 0, 0, 64, 64);
+      const px = g.getImageData(0, 0, 64, 64).data;
+      const sig = new Uint8Array(64 * 64 * 3);
+      for (let i = 0, j = 0; i < px.length; i += 4) { sig[j++] = px[i]; sig[j++] = px[i + 1]; sig[j++] = px[i + 2]; }
+      if (!last || sig.some((v, i) => v !== last[i])) { frames.push({ t: performance.now(), sig }); last = sig; }
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();"""
+
+# the first frame near the last one: within NEAR of the way from the first frame drawn to the last (mean |Δ| of
+# 64 x 64 RGB, at least 1 level of 255), so a dark picture and a bright one are judged alike
+FIRST_NEAR_JS = """near => {
+  const f = window.__frames, last = f[f.length - 1].sig;
+  const diff = s => s.reduce((a, v, i) => a + Math.abs(v - last[i]), 0) / s.length;
+  const tol = Math.max(1, near * diff(f[0].sig));
+  const hit = f.find(x => diff(x.sig) <= tol);
+  return { ms: hit.t, frames: f.length, lastChange: f[f.length - 1].t, travel: diff(f[0].sig) };
+}"""
+
+NEAR = 0.05            # "within a small distance of the final picture" (see FIRST_NEAR_JS)
+PEER_IDLE = "() => window.viewer && window.viewer.isReady && window.viewer.layerManager.managedLayers.length > 0 && window.viewer.isReady()"
+QUIET_MS = 1500         # and no canvas change for this long: the final picture
+FIRST_STAGE = 1024      # the view of the first-image comparison: about 1024 x 1024 CSS pixels in both viewers
+NG_FLAGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]   # WebGL without a GPU (neuroglancer)
+
+
+def settle(page, idle):
+    page.wait_for_function(idle, timeout=120_000, polling=50)
+    page.wait_for_function(f"() => ({idle})() && window.__frames.length > 0 && "
+                           f"performance.now() - window.__frames[window.__frames.length - 1].t > {QUIET_MS}",
+                           timeout=120_000, polling=100)
+    return page.evaluate(FIRST_NEAR_JS, NEAR)
+
+
+def zarrlite_view(page):
+    """The zarrlite viewer's view once drawn: what neuroglancer is then asked to show."""
+    return page.evaluate("""() => { const a = window.viewer, v = a.viewport;
+      return { zoom: v.zoom, cx: v.cx, cy: v.cy, index: a.index, axes: a.image.axes.map(x => x.name),
+               kinds: a.image.axes.map(x => x.type ?? ""), yDim: a.image.yDim, xDim: a.image.xDim, cDim: a.image.cDim }; }""")
+
+
+UNIT_M = {"nanometer": 1e-9, "micrometer": 1e-6, "millimeter": 1e-3, "meter": 1.0}
+
+
+def ome_dimensions(root):
+    """Level 0's voxel size per spatial axis, from the OME-Zarr metadata on disk (0.4 or 0.5)."""
+    meta = root / "zarr.json"
+    attrs = json.loads(meta.read_text())["attributes"]["ome"] if meta.exists() else json.loads((root / ".zattrs").read_text())
+    ms = attrs["multiscales"][0]
+    scale = next(t["scale"] for t in ms["datasets"][0]["coordinateTransformations"] if t["type"] == "scale")
+    return {a["name"]: [s * UNIT_M.get(a.get("unit"), 1.0), "m"] for a, s in zip(ms["axes"], scale) if a.get("type") == "space"}
+
+
+def neuroglancer_url(srv, dist, source, view):
+    """The same data, plane, centre and scale in neuroglancer's xy panel (its state in the URL fragment)."""
+    root = dist / source.removeprefix("/") if not source.startswith("/data/") else DATA / source.removeprefix("/data/")
+    dims = ome_dimensions(root)
+    pos = [view["cy"] if n == view["axes"][view["yDim"]] else view["cx"] if n == view["axes"][view["xDim"]]
+           else view["index"][view["axes"].index(n)] + 0.5 for n in dims]
+    state = {"dimensions": dims, "position": pos, "crossSectionScale": 1 / view["zoom"],
+             "displayDimensions": ["x", "y"] + [n for n in dims if n not in ("x", "y")][:1], "layout": "xy",
+             "layers": [{"type": "image", "source": f"zarr://{srv.url}{source}", "name": "image"}]}
+    return f"{srv.url}/bench/neuroglancer/#!" + json.dumps(state, separators=(",", ":"))
+
+
+def one_load(ctx, url, idle):
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    r = settle(page, idle)
+    if idle == IDLE:
+        r["runtime_ms"] = page.evaluate("window.viewer.timings.runtime")
+    return page, r
+
+
+def bench_first_images(browser, srv, dist, label, query, source, repeat):
+    """First image in zarrlite and in neuroglancer, alternating, each cold (a fresh profile) then warm (the
+    same profile's HTTP cache, a new page): the first canvas frame near the final picture, from navigation start."""
+    zl_size = {"width": FIRST_STAGE + 590, "height": FIRST_STAGE + 40}    # the stage beside the side panel
+    ng_size = {"width": FIRST_STAGE, "height": FIRST_STAGE + 40}
+    ctx = browser.new_context(viewport=zl_size)
+    ctx.add_init_script(FRAMES_INIT)
+    page, _ = one_load(ctx, f"{srv.url}/viewer/{query}", IDLE)          # untimed: the view to match
+    view = zarrlite_view(page)
+    ctx.close()
+    urls = {"zarrlite": (f"{srv.url}/viewer/{query}", IDLE, zl_size), "neuroglancer": (neuroglancer_url(srv, dist, source, view), PEER_IDLE, ng_size)}
+    runs = {k: {"cold": [], "warm": []} for k in urls}
+    for i in range(repeat):
+        for name in (("zarrlite", "neuroglancer") if i % 2 == 0 else ("neuroglancer", "zarrlite")):
+            url, idle, size = urls[name]
+            ctx = browser.new_context(viewport=size)
+            ctx.add_init_script(FRAMES_INIT)
+            for profile in ("cold", "warm"):
+                page, r = one_load(ctx, url, idle)
+                runs[name][profile].append(r)
+                page.close()
+            ctx.close()
+    med = {n: {p: statistics.median(r["ms"] for r in runs[n][p]) / 1000 for p in ("cold", "warm")} for n in runs}
+    rt = {p: statistics.median(r["runtime_ms"] for r in runs["zarrlite"][p]) / 1000 for p in ("cold", "warm")}
+    return {"dataset": label, "view": view, "median_s": med, "zarrlite_runtime_s": rt, "runs": runs}
 
 
 def wait_idle(page, timeout=120_000):
@@ -220,13 +365,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--dist", default=str(DIST), help="the built site to measure (default: web/dist)")
-    ap.add_argument("--cases", default="views,scrub")
+    ap.add_argument("--cases", default="first,views,scrub")
+    ap.add_argument("--repeat", type=int, default=5, help="first images: loads per viewer and profile (median)")
     args = ap.parse_args()
     dist, cases = Path(args.dist), args.cases.split(",")
     if not (dist / "viewer" / "index.html").exists():
         sys.exit(f"{dist}/viewer is not built: run ./build.sh")
     t = time.perf_counter()
     write_sparse()
+    if "first" in cases:
+        write_volume()
+        if not (dist / "bench" / "neuroglancer" / "app" / "main.js").exists():
+            sys.exit(f"{dist}/bench/neuroglancer is not built: run bench/neuroglancer/build.sh (./build.sh bench does)")
     if "scrub" in cases:
         write_stack()
     print(f"data ready in {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -234,9 +384,15 @@ def main():
 
     srv = start_server(dist, DATA, cache="max-age=3600")
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    results, scrub = [], None
+    results, scrub, first = [], None, []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS + (NG_FLAGS if "first" in cases else []))
+        if "first" in cases:
+            for label, query, source in [
+                    ("sample cells.ome.zarr (2 ch x 9 z x 512², OME-Zarr 0.5 sharded)", "?source=../sample/cells.ome.zarr", "/sample/cells.ome.zarr"),
+                    ("served 2-D: sparse 4 GiB OME-Zarr 0.4", f"?source=/data/{SPARSE.name}&zoom=0.5&x=32768&y=16384", f"/data/{SPARSE.name}"),
+                    ("served 3-D: 64 x 1024² OME-Zarr 0.4", f"?source=/data/{VOLUME.name}&d.z=32", f"/data/{VOLUME.name}")]:
+                first.append(bench_first_images(browser, srv, dist, label, query, source, args.repeat))
         if "views" in cases:
             results.append(bench_dataset(browser, srv, "?source=../sample/cells.ome.zarr", "sample cells.ome.zarr (512², 2 ch)", 4.0,
                                          [(128, 128), (384, 128), (256, 384)]))
@@ -248,7 +404,16 @@ def main():
         browser.close()
     srv.httpd.shutdown()
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "viewer_bench.json").write_text(json.dumps({"views": results, "scrub": scrub}, indent=1))
+    (Path(args.out) / "viewer_bench.json").write_text(json.dumps({"first_image": first, "views": results, "scrub": scrub}, indent=1))
+    if first:
+        print(f"first image (first canvas frame {NEAR:.0%} or less away from the final picture; median of {args.repeat}, alternating; {dist})")
+        print("| dataset | zarrlite cold (runtime) | neuroglancer cold | ratio | zarrlite warm (runtime) | neuroglancer warm | ratio |")
+        print("|---|---|---|---|---|---|---|")
+        for r in first:
+            m, rt = r["median_s"], r["zarrlite_runtime_s"]
+            print(f"| {r['dataset']} | " + " | ".join(
+                f"{m['zarrlite'][p]:.2f} s ({rt[p]:.2f} s) | {m['neuroglancer'][p]:.2f} s | {m['zarrlite'][p] / m['neuroglancer'][p]:.2f}×"
+                for p in ("cold", "warm")) + " |")
     if scrub:
         print(f"scrub 50 planes in 2.7 s ({dist}): " + "; ".join(
             f"final plane {r['ms']:.0f} ms after the last press, {r['chunk_requests']} chunk requests "
