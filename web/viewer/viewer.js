@@ -20,6 +20,7 @@ import { defaultNode, esc, findNode, groupPaths, markSelected, parentPath, rende
 import { Scene } from "./scene.js";
 import { LabelLayer } from "./labels.js";
 import { PlateView } from "./plate.js";
+import { OrthoViews } from "./ortho.js";
 import { ValueTable } from "./table.js";
 import { bindLocalOpeners, linkOptions } from "./sources.js";
 import { loadExamples, stageMark as markStage } from "./startup.js";
@@ -78,6 +79,7 @@ const hooks = {
     buildDims(); buildChannels(); syncContrast(); scheduleState();
   },
 };
+const ortho = app.ortho = new OrthoViews(app, $("ortho"), $("ortho-box"), hooks);   // XY, XZ, YZ and projections
 
 // -- start-up ------------------------------------------------------------------------------------------
 const stageMark = (name, state) => markStage(name, state, timings.t0);
@@ -271,9 +273,7 @@ const showPanels = on => { for (const id of ["dims-box", "channels-box", "contra
 
 const showNote = text => showStageNote(stage, text);
 
-function buildDims() { dimsPanel(app, hooks); }
-function buildChannels() { channelsPanel(app, hooks); }
-function syncContrast() { contrast.sync(); }
+const buildDims = () => dimsPanel(app, hooks), buildChannels = () => channelsPanel(app, hooks), syncContrast = () => contrast.sync();
 
 function setIndex(d, v) {
   clampIndex(app, d, v);
@@ -308,6 +308,7 @@ function requestDraw() {
 function resize() { screen.resize(stage.clientWidth, stage.clientHeight, dpr()); }
 
 function draw() {
+  if (ortho.draw()) return;   // the three views are shown instead of the plane
   const drawn = scene.draw();
   labels.draw();   // over the image, under the overlay canvas
   if (!app.image) { updateOverlays(app, scene, null); return; }
