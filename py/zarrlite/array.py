@@ -15,7 +15,7 @@ from .context import Context
 from .errors import BudgetError, ChunkError, ZarrliteError, in_context
 from .formats.dtypes import native
 from .formats.metadata import ArrayMetadata
-from .indexing import chunk_projections, flip_axes, normalize_selection, output_shape
+from .indexing import byte_span, chunk_projections, flip_axes, normalize_selection, output_shape
 from .reopen import reduce_node
 from .runtime import CPU_THREADS, run_cpu, run_sync
 from .stores.keys import join_key
@@ -199,6 +199,8 @@ class Array:
         total = len(todo)
         missing = []
         pipeline = self.meta.pipeline
+        parts = pipeline.decodes_parts   # decode only the compressed blocks the selection reads (blosc)
+        itemsize = self.meta.dtype.itemsize
 
         def work():
             try:
@@ -213,7 +215,8 @@ class Array:
                         continue
                     try:
                         chunk_spec = spec_of(proj.coords)
-                        self._copy(out, proj, pipeline.decode_sync(data, chunk_spec), proj.coords,
+                        part = byte_span(proj.chunk_selection, chunk_spec.shape, itemsize) if parts else None
+                        self._copy(out, proj, pipeline.decode_sync(data, chunk_spec, part), proj.coords,
                                    chunk_spec.shape)
                     except ZarrliteError as e:
                         raise self._context(proj.coords, e) from e

@@ -126,6 +126,20 @@ def chunk_projections(dims: list[DimSelection], chunks) -> Iterator[ChunkProject
         yield ChunkProjection(coords, chunk_sel, out_sel if kept is None else tuple([out_sel[i] for i in kept]))
 
 
+def byte_span(chunk_selection: tuple, shape: tuple[int, ...], itemsize: int) -> tuple[int, int]:
+    """[start, stop) of the bytes that `chunk_selection` (a ChunkProjection's) reads from a C-order chunk."""
+    first = last = 0
+    stride = itemsize
+    for sel, n in zip(reversed(chunk_selection), reversed(shape)):
+        if isinstance(sel, slice):
+            r = range(sel.start, sel.stop, sel.step)
+            first, last = first + r[0] * stride, last + r[-1] * stride
+        else:
+            first, last = first + sel * stride, last + sel * stride
+        stride *= n
+    return first, last + itemsize
+
+
 def count_chunks(dims: list[DimSelection], chunks) -> int:
     return math.prod(len(dim_projections(d, c)) for d, c in zip(dims, _grid_dims(chunks)))
 

@@ -14,6 +14,7 @@ from .pipeline import ArrayArrayCodec, ArrayBytesCodec, ChunkSpec, bytes_to_arra
 class BytesCodec(ArrayBytesCodec):
     """Raw bytes in C order. `endian` "little"/"big"; None keeps the dtype's own byte order (zarr v2)."""
     endian: str | None = "little"
+    c_order_bytes = True
 
     def describe(self):
         return f"bytes({self.endian})" if self.endian else "bytes"

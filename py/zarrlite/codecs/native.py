@@ -3,7 +3,10 @@ stream's header against the limit before decoding, so a bomb is refused before a
 
 from __future__ import annotations
 
+import functools
 import struct
+
+import numpy as np
 
 from ..errors import CodecError
 from . import registry
@@ -139,6 +142,28 @@ class Blosc(_Numcodec):
         super().__init__(config)
         self.codec = numcodecs.blosc.Blosc()
 
+    def decode_part(self, data, limit, start: int, stop: int):
+        """The decoded stream with (at least) bytes [start, stop) decoded, the others undefined: only the
+        blosc blocks the range touches are decompressed (blosc_getitem of the blosc that numcodecs carries),
+        when they are at most half of them; else all of it."""
+        check_decoded_size(self.name, data, limit)
+        getitem = blosc_getitem()
+        nbytes, blocksize = struct.unpack_from("<II", data, 4)
+        typesize = data[3]
+        if (getitem is None or data[0] != 2 or not 0 < blocksize <= nbytes or not typesize
+                or nbytes % typesize or nbytes >= 1 << 31):   # (blosc format 2: what c-blosc 1 writes)
+            return self.decode(data, limit)
+        first, last = start // blocksize, (max(stop, start + 1) - 1) // blocksize
+        if 2 * (last - first + 1) > -(-nbytes // blocksize):
+            return self.decode(data, limit)
+        item0, item1 = start // typesize, min(-(-stop // typesize), nbytes // typesize)
+        out = np.empty(nbytes, np.uint8)
+        src = np.frombuffer(data, np.uint8)
+        got = getitem(src.ctypes.data, item0, item1 - item0, out.ctypes.data + item0 * typesize)
+        if got != (item1 - item0) * typesize:
+            return self.decode(data, limit)   # a stream blosc_getitem refuses fails (or not) as a whole one
+        return out
+
 
 class Zstd(_Numcodec):
     name = "zstd"
@@ -154,6 +179,21 @@ class LZ4(_Numcodec):
     def __init__(self, config):
         super().__init__(config)
         self.codec = numcodecs.lz4.LZ4()
+
+
+@functools.cache
+def blosc_getitem():
+    """c-blosc's blosc_getitem(src, start, nitems, dest) from numcodecs' own blosc build, or None where that
+    build does not export it (then chunks decode whole)."""
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(numcodecs.blosc.__file__).blosc_getitem
+    except (ImportError, OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+    fn.restype = ctypes.c_int
+    return fn
 
 
 def register() -> bool:

@@ -44,6 +44,7 @@ class ArrayArrayCodec:
 
 class ArrayBytesCodec:
     is_async = False  # True when decoding awaits an asynchronous (browser) compressor
+    c_order_bytes = False  # True when its input is the chunk's elements in C order, nothing else
 
     def max_encoded_size(self, spec: ChunkSpec) -> int:
         return spec.nbytes
@@ -67,31 +68,54 @@ class Pipeline:
     bytes_bytes: tuple = ()
 
     @property
+    def decodes_parts(self) -> bool:
+        """Whether `decode_sync(..., part=)` can decode only the bytes a selection needs: the decoded stream
+        is the chunk in C order (no array->array codec) and its last compressor can decode a byte range."""
+        return (self.array_bytes.c_order_bytes and not self.array_array and bool(self.bytes_bytes)
+                and hasattr(self.bytes_bytes[0], "decode_part"))
+
+    @property
     def is_async(self) -> bool:
         return self.array_bytes.is_async or any(hasattr(c, "decode_async") for c in self.bytes_bytes)
 
     def describe(self) -> list[str]:
         return [describe(c) for c in (*self.array_array, self.array_bytes, *self.bytes_bytes)]
 
-    def decode_steps(self, data, spec: ChunkSpec) -> DecodeSteps:
+    def decode_steps(self, data, spec: ChunkSpec, part: tuple[int, int] | None = None) -> DecodeSteps:
+        """`part` (with `decodes_parts`): the byte range [start, stop) of the decoded chunk that will be read;
+        the bytes outside it may then be left undecoded (undefined)."""
         specs = [spec]
         for codec in self.array_array:
             specs.append(codec.resolve(specs[-1]))
         limits = [self.array_bytes.max_encoded_size(specs[-1])]
         for codec in self.bytes_bytes[:-1]:
             limits.append(encoded_limit(codec, limits[-1]))
-        for codec, limit in zip(reversed(self.bytes_bytes), reversed(limits)):
-            data = yield codec, data, limit
+        for i in reversed(range(len(self.bytes_bytes))):
+            codec = self.bytes_bytes[i]
+            if i == 0 and part is not None and self.decodes_parts:
+                codec = PartOf(codec, part)
+            data = yield codec, data, limits[i]
         arr = yield from self.array_bytes.decode_steps(data, specs[-1])
         for codec, s in zip(reversed(self.array_array), reversed(specs[:-1])):
             arr = codec.decode(arr, s)
         return arr
 
-    def decode_sync(self, data, spec: ChunkSpec) -> np.ndarray:
-        return run_sync(self.decode_steps(data, spec))
+    def decode_sync(self, data, spec: ChunkSpec, part: tuple[int, int] | None = None) -> np.ndarray:
+        return run_sync(self.decode_steps(data, spec, part))
 
     async def decode_async(self, data, spec: ChunkSpec) -> np.ndarray:
         return await run_async(self.decode_steps(data, spec))
+
+
+class PartOf:
+    """A compressor step that decodes only a byte range of its output (`codec.decode_part`)."""
+
+    def __init__(self, codec, part: tuple[int, int]):
+        self.codec, self.part = codec, part
+        self.name = _name(codec)
+
+    def decode(self, data, limit):
+        return self.codec.decode_part(data, limit, *self.part)
 
 
 def run_sync(steps: DecodeSteps):
