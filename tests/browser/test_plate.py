@@ -8,8 +8,10 @@ view, and scrolling past wells cancels their loads."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -96,7 +98,8 @@ def plate_v2_by_hand(root, rows, cols, shape=(64, 64), chunks=(32, 32), levels=2
 
 @pytest.fixture(scope="module")
 def plates(server):
-    """96-well plates as OME-NGFF 0.5 (Zarr v3, zarr-python) and 0.4 (Zarr v2, by hand), and a 384-well one."""
+    """96-well plates as OME-NGFF 0.5 (Zarr v3, zarr-python) and 0.4 (Zarr v2, by hand; and the same with
+    consolidated metadata, by zarr-python), and a 384-well one."""
     v3 = server.data / "plate96-v3.zarr"
     if not v3.exists():
         fields = {(r, c): [np.full((64, 64), 12 * r + c, np.uint16)] for r in range(8) for c in range(12)}
@@ -104,13 +107,19 @@ def plates(server):
     v2 = server.data / "plate96-v2.zarr"
     if not v2.exists():
         plate_v2_by_hand(v2, ROWS96, COLS96)
+    consolidated = server.data / "plate96-v2c.zarr"
+    if not consolidated.exists():
+        shutil.copytree(v2, consolidated)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # zarr-python calls consolidated metadata non-standard in v3
+            zarr.consolidate_metadata(str(consolidated))
     big = server.data / "plate384-v2.zarr"
     if not big.exists():
         plate_v2_by_hand(big, [chr(65 + i) for i in range(16)], [str(i) for i in range(1, 25)], shape=(32, 32), chunks=(16, 16))
-    return {"v3": v3.name, "v2": v2.name, "384": big.name}
+    return {"v3": v3.name, "v2": v2.name, "v2-consolidated": consolidated.name, "384": big.name}
 
 
-@pytest.mark.parametrize("fmt", ["v3", "v2"])
+@pytest.mark.parametrize("fmt", ["v3", "v2", "v2-consolidated"])
 def test_96_well_overview_requests_and_time(page, server, plates, fmt):
     name = plates[fmt]
     open_viewer(page, server, "")
@@ -125,8 +134,9 @@ def test_96_well_overview_requests_and_time(page, server, plates, fmt):
     assert sorted(page.locator("button.well").all_inner_texts()) == sorted(r + c for r in ROWS96 for c in COLS96)
     requests = [(p, s) for p, _, s in server.counters.requests if p.startswith(f"/data/{name}")]
     chunks = [p for p, s in requests if s == 200 and p.rsplit("/", 1)[-1][0].isdigit() or "/c/" in p]
-    per_node = 1 if fmt == "v3" else 3                  # zarr.json; .zarray, .zgroup, .zattrs probed
-    # per well: the well's, the field's and the lowest level's metadata, and its one chunk
+    # per well: the well's, the field's and the lowest level's metadata (zarr.json; .zarray, .zgroup and
+    # .zattrs probed; none when consolidated), and its one chunk
+    per_node = {"v3": 1, "v2": 3, "v2-consolidated": 0}[fmt]
     assert len({p for p in chunks}) == 96
     assert len(requests) <= 96 * (3 * per_node + 1) + 12, len(requests)
     result = {"plate": name, "wells": 96, "requests": len(requests), "requests_per_well": round(len(requests) / 96, 2),
