@@ -23,6 +23,15 @@ test("a view as a readable query string", () => {
     "&invert=1&expr=np.log1p(x)&chunks=1");
 });
 
+test("a bucket's region and endpoint_url stay in the link, so it reopens the same bucket", () => {
+  const q = stateQuery({ source: "s3://bkt/a.zarr", image: null, index: [], zoom: 1, cx: 0, cy: 0, invert: false,
+    expr: "", chunkMap: false, sourceOptions: { region: "eu-west-1", endpoint_url: "http://127.0.0.1:9000" } });
+  const p = new URLSearchParams(q);
+  assert.equal(p.get("source"), "s3://bkt/a.zarr");
+  assert.equal(p.get("region"), "eu-west-1");
+  assert.equal(p.get("endpoint_url"), "http://127.0.0.1:9000");
+});
+
 test("a saved view restores the plane, the channels, the axes and the rest", () => {
   const img = image(), index = [0, 4, 255, 255];
   const rest = applyState(new URLSearchParams("d.z=7&ch=0:10:20:ff0000,1:1:2:magma&invert=1&expr=x*2"), /** @type {any} */ (img), index);

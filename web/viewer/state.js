@@ -13,13 +13,16 @@ export const valuesChannel = () => [{ index: 0, label: "values", color: "gray", 
 /**
  * The query string of a view.
  * @param {{source: string | null, image: import("./image.js").ImageModel | null, index: number[],
- *   zoom: number, cx: number, cy: number, invert: boolean, expr: string, chunkMap: boolean}} v
- *   expr: the expression applied, or else the one a link brought that waits for Apply (it stays in the link)
+ *   zoom: number, cx: number, cy: number, invert: boolean, expr: string, chunkMap: boolean,
+ *   sourceOptions?: {region?: string, endpoint_url?: string}}} v
+ *   expr: the expression applied, or else the one a link brought that waits for Apply (it stays in the link);
+ *   sourceOptions: how the source was opened (a bucket's region, endpoint_url), kept so the link reopens it
  */
 export function stateQuery(v) {
   const p = new URLSearchParams();
   const img = v.image;
   if (v.source) p.set("source", v.source);
+  for (const [k, val] of Object.entries(v.sourceOptions || {})) p.set(k, val);
   if (img) {
     p.set("path", img.path);
     img.axes.forEach((a, d) => { if (d !== img.yDim && d !== img.xDim && d !== img.cDim) p.set(`d.${a.name}`, String(v.index[d])); });

@@ -351,7 +351,7 @@ const scheduleState = debounced(() => writeState(), 250);
 
 function writeState() {
   const q = stateQuery({ source: app.source, image: app.image, index: app.index, zoom: viewport.zoom, cx: viewport.cx,
-    cy: viewport.cy, invert: app.invert, expr: app.expr || app.linkExpr, chunkMap: app.chunkMap });
+    cy: viewport.cy, invert: app.invert, expr: app.expr || app.linkExpr, chunkMap: app.chunkMap, sourceOptions: linkOptions(app.source) });
   const url = `${location.pathname}?${q}`;
   if (url !== location.pathname + location.search) history.replaceState(null, "", url);
 }
