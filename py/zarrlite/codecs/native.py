@@ -145,7 +145,7 @@ class Blosc(_Numcodec):
     def decode_part(self, data, limit, start: int, stop: int):
         """The decoded stream with (at least) bytes [start, stop) decoded, the others undefined: only the
         blosc blocks the range touches are decompressed (blosc_getitem of the blosc that numcodecs carries),
-        when they are at most half of them; else all of it."""
+        whenever that leaves a block out (measured: a gain from one block in eight left out)."""
         check_decoded_size(self.name, data, limit)
         getitem = blosc_getitem()
         nbytes, blocksize = struct.unpack_from("<II", data, 4)
@@ -154,7 +154,7 @@ class Blosc(_Numcodec):
                 or nbytes % typesize or nbytes >= 1 << 31):   # (blosc format 2: what c-blosc 1 writes)
             return self.decode(data, limit)
         first, last = start // blocksize, (max(stop, start + 1) - 1) // blocksize
-        if 2 * (last - first + 1) > -(-nbytes // blocksize):
+        if last - first + 1 == -(-nbytes // blocksize):   # every block: one whole decode copies less
             return self.decode(data, limit)
         item0, item1 = start // typesize, min(-(-stop // typesize), nbytes // typesize)
         out = np.empty(nbytes, np.uint8)
