@@ -116,7 +116,7 @@ export class OrthoViews {
     this.projection = null;
     /** @type {AbortController | null} */
     this.running = null;
-    this.progress = { done: 0, total: /** @type {number | null} */ (null), state: "" };
+    this.progress = { done: 0, total: /** @type {number | null} */ (null), state: "", token: "" };
     this.channelAt = 0;          // the channel a running projection is at (of the visible ones)
     el.innerHTML = VIEWS.map(v => `<div class="ortho-pane" data-view="${v}" tabindex="0"><canvas></canvas><canvas></canvas><span class="ortho-name chip"></span></div>`).join("") +
       `<div class="ortho-pane" data-view="projection"><canvas></canvas><span class="ortho-name chip">projection</span></div>`;
@@ -228,7 +228,7 @@ export class OrthoViews {
     const chans = visibleChannels(img);
     const token = `projection-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     this.$("ortho-cancel").disabled = false;
-    this.progress = { done: 0, total: null, state: "running" };
+    this.progress = { done: 0, total: null, state: "running", token };
     const poll = setInterval(() => app.zl.viewer("projection_progress", [token]).then((/** @type {any} */ p) => { if (p && this.running === controller) this.showProgress(p, chans.length); }, () => {}), 150);
     /** @type {any} */
     const out = { kind, axis, region, channels: [], level: null, view: pane.name };
@@ -258,7 +258,7 @@ export class OrthoViews {
 
   /** @param {{done: number, total: number | null}} p slabs of the channel in work @param {number} n channels */
   showProgress(p, n) {
-    this.progress = { ...p, state: "running" };
+    this.progress = { ...this.progress, ...p, state: "running" };
     if (!p.total) return;
     const at = (this.channelAt + p.done / p.total) / n;
     this.$("ortho-progress").value = at;
