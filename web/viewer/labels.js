@@ -79,6 +79,8 @@ export class LabelLayer {
     /** @type {AbortController | null} */
     this.hoverCall = null;
     this.hoverTimer = 0;
+    /** @type {AbortController | null} */
+    this.calls = null;
     stage.addEventListener("pointermove", () => this.scheduleHover());
     box.addEventListener("input", e => this.onInput(/** @type {HTMLInputElement} */ (e.target)));
     box.addEventListener("submit", e => { e.preventDefault(); this.addSelected(); });
@@ -94,18 +96,21 @@ export class LabelLayer {
     this.overlays = []; this.candidates = []; this.hover = [];
     this.loader.clear(); this.canvases.clear();
     this.box.hidden = !img;
-    if (!img) return;
+    if (!img) { this.calls?.abort(); return; }
     this.render();
     const zl = this.app.zl;
+    this.calls?.abort();            // the questions about the image before
+    const signal = (this.calls = new AbortController()).signal;
     this.pending++;
-    Promise.all([zl.viewer("label_overlays", [imageFrame(img)]), zl.viewer("label_candidates", [[img.path, ...img.levels.map(l => l.path)]]).catch(() => [])])
+    Promise.all([zl.viewer("label_overlays", [imageFrame(img)], { signal }),
+      zl.viewer("label_candidates", [[img.path, ...img.levels.map(l => l.path)]], { signal }).catch(() => [])])
       .then(([overlays, candidates]) => {
         if (gen !== this.generation) return;
         this.overlays = overlays.map((/** @type {Overlay} */ o) => ({ ...o, visible: !o.error }));
         this.candidates = candidates;
         this.render();
         this.requestDraw();
-      }, err => { if (gen === this.generation) this.note(String(err?.message ?? err)); })
+      }, err => { if (gen === this.generation && err?.name !== "AbortError") this.note(String(err?.message ?? err)); })
       .finally(() => { this.pending--; });
   }
 
@@ -117,7 +122,7 @@ export class LabelLayer {
     this.note("");
     this.pending++;
     try {
-      const ov = await this.app.zl.viewer("label_overlay", [imageFrame(img), path]);
+      const ov = await this.app.zl.viewer("label_overlay", [imageFrame(img), path], { signal: this.calls?.signal });
       if (gen !== this.generation) return;
       this.overlays.push({ ...ov, visible: true });
       this.render();

@@ -66,6 +66,8 @@ export class PlateView {
     this.size = 0;
     this.generation = 0;
     this.opened = -1;       // app.generation (the source opened) the plate was read from
+    /** @type {AbortController | null} */
+    this.calls = null;
     /** Thumbnails drawn, by well (kept across size changes). @type {Map<string, HTMLCanvasElement>} */
     this.thumbs = new Map();
     /** For tests and the page: wells, thumbnails shown, failed, ms from opening to every thumbnail. */
@@ -78,14 +80,21 @@ export class PlateView {
   /** Show the plate at `path` when the summary says it is one (true), else leave the plate view (false). @param {string} path @param {any} summary */
   select(path, summary) {
     if (!summary?.plate) { this.hide(); return false; }
-    this.show(path).catch(err => { this.el.innerHTML = `<p class="err">${esc(err?.message ?? err)}</p>`; });
+    this.show(path).catch(err => { if (err?.name !== "AbortError") this.el.innerHTML = `<p class="err">${esc(err?.message ?? err)}</p>`; });
     return true;
   }
 
   hide() {
     this.generation++;
+    this.calls?.abort();
     this.loader.clear();
     this.el.hidden = true;
+  }
+
+  /** A signal for the metadata questions of a new view; those of the view before are aborted. */
+  signal() {
+    this.calls?.abort();
+    return (this.calls = new AbortController()).signal;
   }
 
   /** @param {string} path */
@@ -97,7 +106,7 @@ export class PlateView {
       this.opened = this.app.generation;
       this.el.innerHTML = `<p class="dim">Reading the plate…</p>`;
       this.thumbs.clear();
-      const plate = await this.app.zl.viewer("plate", [path]);
+      const plate = await this.app.zl.viewer("plate", [path], { signal: this.signal() });
       if (gen !== this.generation) return;
       this.plate = plate;
       this.cells = plateCells(plate);
@@ -177,7 +186,7 @@ export class PlateView {
   onClick(target) {
     const well = target.closest("button.well"), field = target.closest("button.field");
     if (field) this.hooks.open(/** @type {string} */ (field.getAttribute("data-field")));
-    else if (well) this.showWell(/** @type {string} */ (well.getAttribute("data-well"))).catch(err => console.warn("well:", err));
+    else if (well) this.showWell(/** @type {string} */ (well.getAttribute("data-well"))).catch(err => { if (err?.name !== "AbortError") console.warn("well:", err); });
     else if (target.id === "plate-back" && this.plate) this.show(this.plate.path);
   }
 
@@ -185,7 +194,7 @@ export class PlateView {
   async showWell(path) {
     const gen = ++this.generation;
     this.loader.clear();
-    const well = await this.app.zl.viewer("well", [path]);
+    const well = await this.app.zl.viewer("well", [path], { signal: this.signal() });
     if (gen !== this.generation) return;
     const cell = this.cells.find(c => c.path === path);
     this.el.innerHTML = `<div class="plate-head"><button id="plate-back">← plate</button> <b>well ${esc(cell?.name ?? path)}</b>` +
