@@ -42,6 +42,10 @@ export function tileRequest(zl, img, index, lv, t, ch) {
   return {
     key: tileKey(lv, planeKey(img, index, lv), ch.index, t),
     meta: { lv, t, ch: ch.index },
+    // the plane, for the loader's settle time while planes change fast; the coarsest level of a pyramid
+    // is never held (it is the quick picture of every plane passed)
+    group: planeKey(img, index, 0),
+    cheap: img.levels.length > 1 && lv === img.levels.length - 1,
     load: async signal => {
       try {
         const r = await zl.read(L.path, sel, { signal });

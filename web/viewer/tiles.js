@@ -1,30 +1,51 @@
 // The tile loader: keeps raw tiles (typed arrays, as zl.read returns them) in an LRU cache, runs a
 // bounded number of loads at once, serves the most wanted first and aborts the loads no longer wanted.
+// While the plane changes fast (a held key), the loads of each new plane wait a short settle time, so
+// planes only passed cost nothing and the one the user rests on has every slot. Spare loads (prefetch)
+// run only when nothing visible waits, and the next change of view aborts those it does not want.
 // Pure: a load is any function of an AbortSignal that returns a promise (requests.js makes them).
 
 /**
  * @typedef {{data: ArrayLike<number> & {byteLength?: number}, shape: number[], bad?: any[]}} TileData
- * @typedef {{key: string, load: (signal: AbortSignal) => Promise<TileData>, meta?: any}} TileRequest
+ * @typedef {{key: string, load: (signal: AbortSignal) => Promise<TileData>, meta?: any, group?: string,
+ *   cheap?: boolean}} TileRequest group: the plane a tile shows (a change of group is a change of plane);
+ *   cheap: never held back (the coarsest level of a pyramid, the placeholder of every plane passed)
  * @typedef {{key: string, state: "queued" | "loading" | "ready" | "error", data?: ArrayLike<number>,
- *   shape?: number[], extra?: TileData, bytes: number, error?: Error, meta?: any, used: number}} TileEntry
- * @typedef {{entry: TileEntry, controller: AbortController, generation: number}} Load
+ *   shape?: number[], extra?: TileData, bytes: number, error?: Error, meta?: any, used: number,
+ *   spare?: boolean}} TileEntry
+ * @typedef {{entry: TileEntry, controller: AbortController, generation: number, spare: boolean}} Load
  */
+
+/** ms the loads of a new plane wait while planes change fast (a held key: ~30-60 ms a press), measured
+ * with bench/viewer_bench.py --cases scrub */
+export const SETTLE_MS = 60;
 
 export class TileLoader {
   /**
    * @param {{concurrency?: number, budget?: number, onLoad?: (e: TileEntry) => void,
-   *   onError?: (e: TileEntry) => void}} [options] budget: bytes of raw tiles kept
+   *   onError?: (e: TileEntry) => void, onIdle?: () => void, settle?: number, burst?: number,
+   *   spares?: number, now?: () => number}} [options] budget: bytes of raw tiles kept; settle: ms the
+   *   loads of a new plane wait when the plane changed less than `burst` ms before; spares: prefetch
+   *   loads at once; onIdle: nothing visible is loading or waiting any more (after it was)
    */
-  constructor({ concurrency = 6, budget = 384 << 20, onLoad, onError } = {}) {
+  constructor({ concurrency = 6, budget = 384 << 20, onLoad, onError, onIdle, settle = 0, burst = 250, spares = 2,
+                now = () => performance.now() } = {}) {
     this.concurrency = concurrency;
     this.budget = budget;
     this.onLoad = onLoad ?? (() => {});
     this.onError = onError ?? (() => {});
+    this.onIdle = onIdle ?? (() => {});
+    this.settle = settle;
+    this.burst = burst;
+    this.spares = spares;
+    this.now = now;
     /** @type {Map<string, TileEntry>} */
     this.entries = new Map();
     /** @type {TileRequest[]} */
     this.queue = [];
-    /** Loads of this generation in flight and still wanted, by key. @type {Map<string, Load>} */
+    /** Prefetch requests waiting, most wanted first. @type {TileRequest[]} */
+    this.spareQueue = [];
+    /** Loads of this generation in flight and still wanted (visible or spare), by key. @type {Map<string, Load>} */
     this.inflight = new Map();
     // Loads of this generation aborted but not yet settled: they keep their slot until they settle, so
     // a read that cannot be cancelled still bounds how many run at once.
@@ -34,11 +55,22 @@ export class TileLoader {
     this.bytes = 0;
     this.loads = 0;       // loads started since creation (tests and the bench read them)
     this.aborts = 0;      // loads aborted since creation
+    this.prefetched = 0;  // spare loads started since creation
     this.clock = 0;
+    /** @type {string | undefined} */
+    this.group = undefined;
+    this.groupAt = -Infinity;
+    this.holdUntil = -Infinity;
+    /** @type {any} */
+    this.holdTimer = null;
+    this.dirty = false;   // visible work changed since onIdle was last called
   }
 
-  /** Loads of the current generation in flight (aborted ones included until they settle). */
-  get loading() { return this.inflight.size + this.aborting; }
+  /** Visible loads of the current generation in flight (aborted ones included until they settle). */
+  get loading() { return this.aborting + [...this.inflight.values()].filter(l => !l.spare).length; }
+
+  /** Spare (prefetch) loads in flight. */
+  get prefetching() { return [...this.inflight.values()].filter(l => l.spare).length; }
 
   get queued() { return this.queue.length; }
 
@@ -52,28 +84,67 @@ export class TileLoader {
   /**
    * Replace what is waiting with `requests`, most wanted first, and abort the loads in flight that are
    * not among them (tiles that left the view, planes the slider has passed). Ready and failed tiles are
-   * not asked again.
+   * not asked again. Spare loads it wants become visible ones; when it asks for anything new (the view
+   * changed), the other spare loads are aborted and the prefetch queue is dropped.
    * @param {TileRequest[]} requests
    */
   want(requests) {
+    const group = requests.find(r => r.group !== undefined)?.group;
+    if (group !== undefined && group !== this.group) {
+      const now = this.now();
+      if (this.group !== undefined && now - this.groupAt < this.burst && this.settle > 0) this._hold(now + this.settle);
+      this.group = group;
+      this.groupAt = now;
+      this.dirty = true;
+    }
     this.queue = [];
     const seen = new Set();
+    let fresh = false;
     for (const r of requests) {
       if (seen.has(r.key)) continue;
       seen.add(r.key);
       const e = this.entries.get(r.key);
-      if (e) { e.used = ++this.clock; if (e.state !== "queued") continue; }
-      else this.entries.set(r.key, { key: r.key, state: "queued", bytes: 0, meta: r.meta, used: ++this.clock });
+      if (e) {
+        e.used = ++this.clock;
+        if (e.spare) {   // prefetched (or being): now a visible tile, and the view has moved on
+          e.spare = false;
+          fresh = true;
+          const load = this.inflight.get(r.key);
+          if (load) load.spare = false;
+        }
+        if (e.state !== "queued") continue;
+      } else {
+        this.entries.set(r.key, { key: r.key, state: "queued", bytes: 0, meta: r.meta, used: ++this.clock });
+        fresh = true;
+      }
       this.queue.push(r);
     }
-    for (const [k, e] of this.entries) if (e.state === "queued" && !seen.has(k)) this.entries.delete(k);
+    if (fresh) { this.spareQueue = []; this.dirty = true; }
+    for (const [k, e] of this.entries) {
+      if (e.state === "queued" && !seen.has(k) && (!e.spare || fresh)) this.entries.delete(k);
+    }
     for (const [k, load] of this.inflight) {
-      if (seen.has(k)) continue;
+      if (seen.has(k) || (load.spare && !fresh)) continue;
       this.inflight.delete(k);
       this.entries.delete(k);
       this.aborting++;
       this.aborts++;
       load.controller.abort();
+    }
+    this._pump();
+  }
+
+  /**
+   * Load `requests` (tiles the view may want next) when nothing visible is waiting, at most `spares` at
+   * once, into the same cache; replaces the prefetch queue. Tiles already here are skipped.
+   * @param {TileRequest[]} requests
+   */
+  prefetch(requests) {
+    this.spareQueue = [];
+    for (const r of requests) {
+      if (this.entries.has(r.key)) continue;
+      this.entries.set(r.key, { key: r.key, state: "queued", bytes: 0, meta: r.meta, used: 0, spare: true });
+      this.spareQueue.push(r);
     }
     this._pump();
   }
@@ -86,22 +157,46 @@ export class TileLoader {
     this.generation++;
     this.entries = new Map();
     this.queue = [];
+    this.spareQueue = [];
     this.bytes = 0;
+    this.group = undefined;
+    this.holdUntil = -Infinity;
+    clearTimeout(this.holdTimer);
+  }
+
+  /** Keep the loads of the current plane from starting until `until` (cheap ones excepted). @param {number} until */
+  _hold(until) {
+    this.holdUntil = until;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => this._pump(), Math.max(0, until - this.now()) + 1);
   }
 
   _pump() {
-    while (this.loading < this.concurrency && this.queue.length) {
-      const r = /** @type {TileRequest} */ (this.queue.shift());
-      const e = this.entries.get(r.key);
-      if (!e || e.state !== "queued") continue;
-      e.state = "loading";
-      const load = { entry: e, controller: new AbortController(), generation: this.generation };
-      this.inflight.set(r.key, load);
-      this.loads++;
-      let p;
-      try { p = Promise.resolve(r.load(load.controller.signal)); } catch (err) { p = Promise.reject(err); }
-      p.then(res => this._settle(load, res, null), err => this._settle(load, null, err ?? new Error("tile load failed")));
+    const held = this.now() < this.holdUntil;
+    for (let i = 0; i < this.queue.length && this.loading + this.prefetching < this.concurrency;) {
+      const r = this.queue[i];
+      if (held && !r.cheap) { i++; continue; }
+      this.queue.splice(i, 1);
+      this._start(r, false);
     }
+    while (!this.queue.length && !this.loading && this.spareQueue.length && this.prefetching < this.spares) {
+      this._start(/** @type {TileRequest} */ (this.spareQueue.shift()), true);
+    }
+    if (this.dirty && !this.queue.length && !this.loading) { this.dirty = false; this.onIdle(); }
+  }
+
+  /** @param {TileRequest} r @param {boolean} spare */
+  _start(r, spare) {
+    const e = this.entries.get(r.key);
+    if (!e || e.state !== "queued") return;
+    e.state = "loading";
+    const load = { entry: e, controller: new AbortController(), generation: this.generation, spare };
+    this.inflight.set(r.key, load);
+    this.loads++;
+    if (spare) this.prefetched++;
+    let p;
+    try { p = Promise.resolve(r.load(load.controller.signal)); } catch (err) { p = Promise.reject(err); }
+    p.then(res => this._settle(load, res, null), err => this._settle(load, null, err ?? new Error("tile load failed")));
   }
 
   /**
@@ -115,6 +210,9 @@ export class TileLoader {
     if (load.controller.signal.aborted) { this.aborting--; this._pump(); return; }
     const e = load.entry;
     this.inflight.delete(e.key);
+    // a spare load that failed is forgotten: the view asks again if it comes to want the tile
+    if (load.spare && !res) { this.entries.delete(e.key); this._pump(); return; }
+    if (!load.spare) this.dirty = true;
     if (res) {
       e.state = "ready";
       e.data = res.data;
@@ -127,7 +225,7 @@ export class TileLoader {
       e.state = "error";
       e.error = err;
     }
-    try { (res ? this.onLoad : this.onError)(e); } finally { this._pump(); }
+    try { if (!load.spare) (res ? this.onLoad : this.onError)(e); } finally { this._pump(); }
   }
 
   _evict() {

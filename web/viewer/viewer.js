@@ -17,6 +17,7 @@ import { bindReadout, setText, showForbidden, updateOverlays } from "./overlays.
 import { hideError, showError as showErrorPanel, showNote as showStageNote } from "./notices.js";
 import { Screen } from "./paint.js";
 import { defaultNode, esc, findNode, groupPaths, markSelected, parentPath, renderMeta, renderTree } from "./panels.js";
+import { Prefetcher } from "./prefetch.js";
 import { Scene } from "./scene.js";
 import { LabelLayer } from "./labels.js";
 import { PlateView } from "./plate.js";
@@ -26,7 +27,7 @@ import { bindLocalOpeners, linkOptions } from "./sources.js";
 import { startedRuntime } from "./early.js";
 import { loadExamples, stageMark as markStage } from "./startup.js";
 import { applyState, stateQuery } from "./state.js";
-import { TileLoader } from "./tiles.js";
+import { SETTLE_MS, TileLoader } from "./tiles.js";
 import { Viewport } from "./viewport.js";
 
 // the page's own elements, by id (index.html holds every one)
@@ -53,14 +54,13 @@ app.idle = () => !!app.image && !app.frame && !loader.loading && !loader.queued 
 /** @type {Record<string, number>} */
 const timings = app.timings = { t0: performance.now() };
 app.drawMs = [];       // the cost of the last frames (bench/viewer_bench.py reads it)
-
-const loader = app.loader = new TileLoader({
+const loader = app.loader = new TileLoader({ settle: SETTLE_MS, onIdle: () => prefetch.schedule(),
   onLoad: e => { onTileLoaded(e); requestDraw(); },
   onError: e => { app.tileErrors.set(e.key, e); app.failures++; showError(e.error, { tile: true }); requestDraw(); },
 });
 const viewport = app.viewport = new Viewport(stage, () => { requestDraw(); scheduleState(); });
 const screen = new Screen(/** @type {HTMLCanvasElement} */ ($("canvas")), /** @type {HTMLCanvasElement} */ ($("overlay")), viewport);
-const scene = new Scene(app, screen, () => { syncContrast(); buildChannels(); });
+const scene = new Scene(app, screen, () => { syncContrast(); buildChannels(); }), prefetch = app.prefetch = new Prefetcher(app, scene);
 const contrast = new Contrast(app, scene, { windowChanged: () => { buildChannels(); requestDraw(); scheduleState(); } });
 const chunkLayer = new ChunkMapLayer(app, $("chunk-stats"), () => requestDraw());
 const labels = app.labels = new LabelLayer(app, screen, stage, $("labels-box"), () => requestDraw());

@@ -1,0 +1,126 @@
+// TileLoader scheduling while scrubbing (web/viewer/tiles.js): the settle time of planes changed fast,
+// and spare (prefetch) loads. A fake clock drives the settle time; loads are promises the test settles.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { TileLoader } from "../../web/viewer/tiles.js";
+
+function deferred(key, extra = {}) {
+  const r = { key, started: 0, signal: null, resolve: null, reject: null, ...extra };
+  r.load = signal => {
+    r.started++;
+    r.signal = signal;
+    return new Promise((resolve, reject) => { r.resolve = resolve; r.reject = reject; });
+  };
+  return r;
+}
+const plane = (z, n = 2, extra = {}) => Array.from({ length: n }, (_, t) => deferred(`z${z}|${t}`, { group: `z${z}`, ...extra }));
+const tile = n => ({ data: new Uint8Array(n), shape: [1, n] });
+const flush = () => new Promise(r => setTimeout(r, 0));
+const abortError = () => Object.assign(new Error("aborted"), { name: "AbortError" });
+
+test("planes changed fast: only the first and the one rested on start loading", async () => {
+  let now = 0;
+  const loader = new TileLoader({ concurrency: 4, settle: 50, burst: 250, now: () => now });
+  const planes = [];
+  for (let z = 0; z < 5; z++, now += 30) { planes.push(plane(z)); loader.want(planes[z]); }
+  assert.deepEqual(planes.map(p => p.map(r => r.started)), [[1, 1], [0, 0], [0, 0], [0, 0], [0, 0]]);
+  assert.ok(planes[0].every(r => r.signal.aborted));
+  planes[0].forEach(r => r.reject(abortError()));
+  await flush();
+  assert.deepEqual(planes[4].map(r => r.started), [0, 0], "still within the settle time");
+  now += 100;
+  await new Promise(r => setTimeout(r, 60));   // the settle timer
+  assert.deepEqual(planes.map(p => p.map(r => r.started)), [[1, 1], [0, 0], [0, 0], [0, 0], [1, 1]]);
+});
+
+test("a single change of plane starts at once, and cheap tiles are never held", () => {
+  let now = 0;
+  const loader = new TileLoader({ concurrency: 8, settle: 50, burst: 250, now: () => now });
+  loader.want(plane(0));
+  now += 1000;
+  const one = plane(1);
+  loader.want(one);
+  assert.deepEqual(one.map(r => r.started), [1, 1]);
+  now += 20;
+  const coarse = deferred("z2|coarse", { group: "z2", cheap: true });
+  const fine = plane(2);
+  loader.want([coarse, ...fine]);
+  assert.equal(coarse.started, 1);
+  assert.deepEqual(fine.map(r => r.started), [0, 0]);
+});
+
+test("without a settle time (the default) nothing is held", () => {
+  let now = 0;
+  const loader = new TileLoader({ concurrency: 8, now: () => now });
+  const a = plane(0), b = plane(1);
+  loader.want(a); now += 5; loader.want(b);
+  assert.deepEqual(b.map(r => r.started), [1, 1]);
+});
+
+test("spare loads run only when nothing visible waits, and become visible when wanted", async () => {
+  const idles = [];
+  const loaded = [];
+  const loader = new TileLoader({ concurrency: 4, spares: 1, onIdle: () => idles.push(1), onLoad: e => loaded.push(e.key) });
+  const z0 = plane(0);
+  loader.want(z0);
+  const spare = plane(1);
+  loader.prefetch(spare);
+  assert.deepEqual(spare.map(r => r.started), [0, 0], "visible loads are in flight");
+  assert.equal(idles.length, 0);
+  z0.forEach(r => r.resolve(tile(4)));
+  await flush();
+  assert.equal(idles.length, 1);
+  assert.deepEqual(spare.map(r => r.started), [1, 0], "one spare at a time");
+  assert.equal(loader.loading, 0, "spare loads are not visible loads");
+  assert.equal(loader.prefetching, 1);
+  loader.want(z0);   // a frame of the same view: the spare loads go on
+  assert.equal(spare[0].signal.aborted, false);
+  spare[0].resolve(tile(4));
+  await flush();
+  assert.equal(loader.get("z1|0").state, "ready");
+  assert.deepEqual(loaded, ["z0|0", "z0|1"], "a spare tile is not announced");
+  // the next press wants plane 1: the ready tile is used as is, the one in flight becomes visible
+  const again = plane(1);
+  loader.want(again);
+  assert.deepEqual(again.map(r => r.started), [0, 0]);
+  assert.equal(loader.loading, 1);
+  spare[1].resolve(tile(4));
+  await flush();
+  assert.deepEqual(loaded, ["z0|0", "z0|1", "z1|1"]);
+  assert.equal(loader.prefetched, 2);
+});
+
+test("the next change of view aborts the spare loads it does not want and drops the rest", async () => {
+  const loader = new TileLoader({ concurrency: 2, spares: 2 });
+  const z0 = plane(0, 1);
+  loader.want(z0);
+  z0[0].resolve(tile(4));
+  await flush();
+  const up = plane(1, 2), down = plane(-1, 2);
+  loader.prefetch([...up, ...down]);
+  assert.deepEqual([...up, ...down].map(r => r.started), [1, 1, 0, 0]);
+  const view = plane(-1, 2);   // the user went the other way
+  loader.want(view);
+  assert.ok(up.every(r => r.signal.aborted));
+  assert.deepEqual(view.map(r => r.started), [0, 0], "aborted spare loads keep their slots until they settle");
+  up.forEach(r => r.reject(abortError()));
+  await flush();
+  assert.deepEqual(view.map(r => r.started), [1, 1]);
+  assert.deepEqual(down.map(r => r.started), [0, 0], "the dropped spare requests never start");
+  assert.equal(loader.get("z1|0"), undefined);
+});
+
+test("a spare load that fails is forgotten, so the view asks again", async () => {
+  const errors = [];
+  const loader = new TileLoader({ concurrency: 2, onError: e => errors.push(e.key) });
+  loader.want([]);
+  const s = plane(1, 1);
+  loader.prefetch(s);
+  s[0].reject(new Error("500"));
+  await flush();
+  assert.equal(loader.get("z1|0"), undefined);
+  assert.deepEqual(errors, []);
+  const v = plane(1, 1);
+  loader.want(v);
+  assert.equal(v[0].started, 1);
+});
