@@ -35,6 +35,7 @@ test("the region a view shows, in level-0 pixels within the shape", () => {
   assert.deepEqual(regionOf({ x0: -10, x1: 25.2, y0: 5, y1: 30 }, [1, 3], 2.5, shape), { 1: [2, 12], 3: [0, 26] });
   // nothing of the plane in view: the whole of each dimension
   assert.deepEqual(regionOf({ x0: 100, x1: 120, y0: -50, y1: -40 }, [2, 3], 1, shape), { 2: [0, 48], 3: [0, 40] });
+  assert.deepEqual(regionOf({ x0: 0, x1: Infinity, y0: 0, y1: Infinity }, [1, 2], 2.5, shape), { 1: [0, 20], 2: [0, 48] });
 });
 
 test("a projection along an axis is seen in the view whose plane is fixed along it", () => {

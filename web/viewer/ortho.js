@@ -223,7 +223,9 @@ export class OrthoViews {
     if (!img || !plan || this.running) return;
     const axis = Number(this.$("ortho-axis").value), kind = this.$("ortho-kind").value;
     const pane = this.panes[viewAcross(plan, axis)];
-    const region = regionOf(pane.viewport.worldRect(), pane.dims, pane.aspect, img.levels[0].shape);
+    // a view not shown yet has no region of its own: the whole plane
+    const world = pane.fitted ? pane.viewport.worldRect() : { x0: 0, y0: 0, x1: Infinity, y1: Infinity };
+    const region = regionOf(world, pane.dims, pane.aspect, img.levels[0].shape);
     const controller = this.running = new AbortController();
     const chans = visibleChannels(img);
     const token = `projection-${Date.now()}-${Math.random().toString(36).slice(2)}`;
