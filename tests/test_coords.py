@@ -216,3 +216,49 @@ def test_sample_dataset_is_what_the_module_says():
     ds = dataset()
     assert ds.sizes == {"time": 1460, "model_time": 1460, "lat": 36, "lon": 72}
     assert ds.sst.encoding["_FillValue"] == SST_FILL
+
+
+@pytest.mark.parametrize("name", ["climate.zarr", "climate-v2.zarr"])
+def test_dataset_view_lists_what_xarray_lists(sample, name):
+    from zarrlite.dataset import dataset_of
+
+    path = sample / name
+    ds = xr.open_zarr(path)
+    view = run(dataset_of(zarrlite.open(path)))
+    assert sorted(v["name"] for v in view["variables"]) == sorted(ds.data_vars)
+    assert sorted(c["name"] for c in view["coordinates"]) == sorted(ds.coords)
+    for v in view["variables"] + view["coordinates"]:
+        assert v["dims"] == list(ds[v["name"]].dims) and v["shape"] == list(ds[v["name"]].shape)
+        x = ds[v["name"]]   # a decoded time keeps its CF units in the encoding
+        assert (v["units"], v["longName"]) == (x.attrs.get("units", x.encoding.get("units")), x.attrs.get("long_name"))
+    assert {k: view["attrs"][k] for k in ds.attrs} == ds.attrs
+
+
+def test_groups_of_no_dataset_have_no_dataset_view(tmp_path):
+    from zarrlite.dataset import dataset_of
+
+    g = zarr.open_group(str(tmp_path / "plain.zarr"), mode="w", zarr_format=3)
+    g.create_array("a", shape=(4, 4), dtype="uint8", chunks=(2, 2))          # no dimension names
+    assert run(dataset_of(zarrlite.open(tmp_path / "plain.zarr"))) is None
+    ome = zarr.open_group(str(tmp_path / "img.zarr"), mode="w", zarr_format=3, attributes={"ome": {
+        "version": "0.5", "multiscales": [{"axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
+                                           "datasets": [{"path": "0", "coordinateTransformations": [
+                                               {"type": "scale", "scale": [1.0, 1.0]}]}]}]}})
+    ome.create_array("0", shape=(4, 4), dtype="uint8", chunks=(2, 2), dimension_names=["y", "x"])
+    assert run(dataset_of(zarrlite.open(tmp_path / "img.zarr"))) is None
+
+
+def test_profile_csv_rows(sample):
+    import csv
+    import io
+
+    path = sample / "climate.zarr"
+    p = run(profile_of(zarrlite.open(path)["sst"], zarrlite.open(path), [0, 10, 21], 0))
+    rows = list(csv.reader(io.StringIO(p["csv"])))
+    assert rows[0] == ["model_time", "Sea surface temperature (degC)"]
+    assert len(rows) == 1461 and all(r[1] == "" for r in rows[1:])    # a land pixel: all missing
+    q = run(profile_of(zarrlite.open(path)["tas"], zarrlite.open(path), [0, 20, 9], 0))
+    rows = list(csv.reader(io.StringIO(q["csv"])))[1:]
+    want = xr.open_zarr(path).tas[:, 20, 9].values
+    assert [r[0] for r in rows] == [text_of(v) for v in xr.open_zarr(path).time.values]
+    np.testing.assert_allclose([float(r[1]) for r in rows], want, rtol=1e-6)

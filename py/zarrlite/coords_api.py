@@ -11,6 +11,7 @@ import numpy as np
 
 from .cf_values import decode, packing_async
 from .coords import coordinate_labels, coordinate_ticks, coordinate_values, coordinates_of, format_labels
+from .dataset import dataset_of
 from .errors import ZarrliteError
 
 MAX_PROFILE = 1 << 16      # values of one line plot (longer lines are read with a stride)
@@ -27,7 +28,7 @@ async def profile_of(arr, parent, index: list, dim: int, start: int = 0, stop: i
     """The values of `arr` along dimension `dim` at `index` (one level-0 index per other dimension) over
     [start, stop), with a stride keeping it within MAX_PROFILE: {"dim", "positions", "values" (NaN:
     missing), "labels" (coordinate labels, or the positions), "numbers" (coordinate numbers for the x
-    axis, or the positions), "xName", "xUnits", "name", "units"}."""
+    axis, or the positions), "xName", "xUnits", "name", "units", "csv" (`profile_csv`)}."""
     n = arr.shape[dim]
     stop = n if stop is None else min(int(stop), n)
     start = max(0, int(start))
@@ -46,14 +47,27 @@ async def profile_of(arr, parent, index: list, dim: int, start: int = 0, stop: i
            "xUnits": desc["units"] if desc else None,
            "name": (packing or {}).get("longName") or name, "units": (packing or {}).get("units")}
     if desc:
-        c = await parent.get_child(desc["name"])
+        c = await parent.get_child(desc["name"])   # coordinates_of found it there
         raw = await coordinate_values(c, start, stop, step)
         out["labels"] = format_labels(raw, desc["kind"], c.attrs)
         if raw.dtype.kind == "M":
             out["numbers"] = (raw.astype("datetime64[s]").astype(np.int64)).astype(float).tolist()
         elif np.all(np.isfinite(raw)):
             out["numbers"] = np.asarray(raw, np.float64).tolist()
+    out["csv"] = profile_csv(out)
     return out
+
+
+def profile_csv(p: dict) -> str:
+    """The line as CSV: the coordinate (or index) and the value per row; a missing value is empty."""
+    head = [p["xName"] or f"dim_{p['dim']}", p["name"] + (f" ({p['units']})" if p["units"] else "")]
+    rows = [",".join(_csv_cell(h) for h in head)]
+    rows += [f"{_csv_cell(label)},{'' if np.isnan(v) else repr(float(v))}" for label, v in zip(p["labels"], p["values"])]
+    return "\n".join(rows) + "\n"
+
+
+def _csv_cell(text: str) -> str:
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(ch in text for ch in ',"\n') else text
 
 
 def viewer_calls(node) -> dict:
@@ -79,4 +93,9 @@ def viewer_calls(node) -> dict:
         parent = await node(path.rpartition("/")[0]) if path else None
         return json_text(await profile_of(arr, parent, index, int(dim), start, stop))
 
-    return {"cf_read": cf_read, "coord_labels": coord_labels, "coord_ticks": coord_ticks, "profile": profile}
+    async def dataset(path: str) -> str:
+        """JSON: the dataset view of the group at `path` (see zarrlite.dataset.dataset_of), or null."""
+        return json_text(await dataset_of(await node(path)))
+
+    return {"cf_read": cf_read, "coord_labels": coord_labels, "coord_ticks": coord_ticks, "profile": profile,
+            "dataset": dataset}

@@ -20,6 +20,7 @@ import numpy as np
 from . import coords_api, labels, plate, projection, tables, volume
 from .errors import ZarrliteError
 from .expression import evaluate_expression
+from .dataset import is_dataset
 from .model import dimension_names, image_model_async, node_summary
 from .ome import multiscale_from_attrs
 from .render import colormap_tables
@@ -65,6 +66,8 @@ async def summaries(paths: list) -> str:
 
     nodes = await asyncio.gather(*(_node(p) for p in paths))
     found = await asyncio.gather(*(node_summary(n) for n in nodes))
+    datasets = await asyncio.gather(*(is_dataset(n) for n in nodes))   # groups shown as xarray datasets
+    found = [dict(f, dataset=d) for f, d in zip(found, datasets)]
     return json_text(dict(zip(paths, found)))
 
 

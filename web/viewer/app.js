@@ -22,6 +22,9 @@
  * @property {number[]} drawMs the cost of the last frames
  * @property {{x: number, y: number} | null} pointer the mouse over the stage (CSS pixels), if any
  * @property {any} readout what the readout shows (tests read it)
+ * @property {number} generation counts the sources opened (answers about an older one are stale)
+ * @property {import("./coords.js").Coordinates} [coords] coordinate labels and ticks (overlays.bindReadout makes it)
+ * @property {import("./plot.js").LinePlot} [plot] the line of values under the cursor (overlays.bindReadout makes it)
  *
  * @typedef {object} Hooks the page's wiring, called by the panels
  * @property {() => void} requestDraw

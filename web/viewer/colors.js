@@ -126,7 +126,8 @@ function tableRange(data) {
 /**
  * Additive composite of channel planes into RGBA (alpha 255), clamped at 255 per component.
  * @param {{data: ArrayLike<number>, transposed?: boolean, window: [number, number], color: string,
- *          invert?: boolean}[]} layers each width x height (transposed: stored height x width)
+ *          invert?: boolean, masked?: boolean}[]} layers each width x height (transposed: stored height x
+ *   width); `masked`: NaN means missing (CF-decoded values), and a pixel missing in every layer is transparent
  * @param {number} width
  * @param {number} height
  * @param {Uint8ClampedArray} [out]
@@ -135,6 +136,7 @@ export function composite(layers, width, height, out) {
   const n = width * height;
   out ??= new Uint8ClampedArray(n * 4);
   const acc = new Uint16Array(n * 3);
+  const missing = new Uint8Array(n);   // masked layers whose value is missing there
   for (const layer of layers) {
     if (layer.color === "labels") { addLabels(acc, layer, width, height); continue; }
     const table = lut(layer.color);
@@ -149,10 +151,11 @@ export function composite(layers, width, height, out) {
       for (let i = 0; i < size; i++) map[i] = index(i + offset);
       idxOf = k => map[data[k] - offset];
     } else idxOf = k => index(data[k]);
-    const tr = layer.transposed;
+    const tr = layer.transposed, masked = !!layer.masked && !range;
     for (let y = 0, p = 0; y < height; y++) {
       for (let x = 0; x < width; x++, p++) {
         const k = tr ? x * height + y : p;
+        if (masked && Number.isNaN(data[k])) { missing[p]++; continue; }
         const i = 3 * idxOf(k);
         acc[3 * p] += table[i];
         acc[3 * p + 1] += table[i + 1];
@@ -164,7 +167,7 @@ export function composite(layers, width, height, out) {
     out[4 * p] = acc[3 * p];
     out[4 * p + 1] = acc[3 * p + 1];
     out[4 * p + 2] = acc[3 * p + 2];
-    out[4 * p + 3] = 255;
+    out[4 * p + 3] = layers.length && missing[p] === layers.length ? 0 : 255;
   }
   return out;
 }

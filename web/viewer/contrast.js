@@ -94,7 +94,9 @@ export class Contrast {
     g.fillText(fmtNum(lo), 2, hc.height - 2);
     const t = fmtNum(hi); g.fillText(t, hc.width - g.measureText(t).width - 2, hc.height - 2);
     this.range = [lo, hi];
-    $("contrast-label").textContent = `${ch.label}${arrays.length ? "" : " (no data on screen yet)"}`;
+    const cf = img.cf;   // a variable's long_name and units (zarrlite.cf_values) name its values
+    const what = !this.app.expr && cf && (cf.longName || cf.units) ? `${cf.longName ?? ch.label}${cf.units ? ` (${cf.units})` : ""}` : ch.label;
+    $("contrast-label").textContent = `${what}${arrays.length ? "" : " (no data on screen yet)"}`;
   }
 
   _bind() {

@@ -42,7 +42,8 @@ export function buildDims(app, hooks) {
     const unit = a.unit ? unitSymbol(a.unit) : "";
     row.innerHTML = `<span class="n" title="${esc(a.name)}${a.type ? ` (${esc(a.type)})` : ""}">${esc(a.name)}</span>` +
       `<input type="range" min="0" max="${n - 1}" value="${app.index[d]}" data-dim="${d}" aria-label="${esc(a.name)}" ${n === 1 ? "disabled" : ""}>` +
-      `<input type="number" min="0" max="${n - 1}" value="${app.index[d]}" data-dim="${d}" aria-label="${esc(a.name)} index">`;
+      `<input type="number" min="0" max="${n - 1}" value="${app.index[d]}" data-dim="${d}" aria-label="${esc(a.name)} index">` +
+      `<span class="coord" data-dim="${d}"></span>`;   // the coordinate value there (coords.js fills it)
     if (unit) row.title = `${a.name} = ${formatLength(app.index[d] * a.scale, a.unit)}`;
     box.append(row);
     row.querySelectorAll("input").forEach(inp => inp.addEventListener("input", () => hooks.setIndex(d, Number(inp.value))));

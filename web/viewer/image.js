@@ -12,7 +12,11 @@
  * @typedef {{path: string, name: string, kind: string, format: string, levels: Level[], axes: Axis[],
  *   ndim: number, yDim: number, xDim: number, cDim: number, channels: Channel[], defaultIndex: number[],
  *   isLabels: boolean, labels: string[], description: string | null, coordinates: object | null,
- *   dtype: string}} ImageModel
+ *   cf?: CF | null, dtype: string}} ImageModel (`coordinates`: zarrlite.coords; `cf`: zarrlite.cf_values)
+ * @typedef {{scale: number | null, offset: number | null, missing: number[], validMin: number | null,
+ *   validMax: number | null, decodes: boolean, longName: string | null, units: string | null,
+ *   standardName: string | null}} CF how stored numbers become the values shown (reads of `decodes`
+ *   data go through Python: NaN where missing)
  */
 
 /** "micrometer" -> "µm" etc.; null when unknown. */

@@ -1,6 +1,9 @@
 // What is written over the view: the status line (reads in flight, tiles cached), the level chip, the
 // zoom label, the scale bar and the readout of the values under the cursor.
 
+import { Coordinates } from "./coords.js";
+import { DatasetView } from "./dataset.js";
+import { LinePlot } from "./plot.js";
 import { niceLength, planeSize } from "./geometry.js";
 import { formatLength, isLength } from "./image.js";
 import { dtypeName, formatBytes } from "./panels.js";
@@ -27,6 +30,9 @@ export function updateOverlays(app, scene, lv) {
     setText($("status"), `${inflight ? `${inflight} chunk read${inflight > 1 ? "s" : ""} in flight${queued ? `, ${queued} queued` : ""} · ` : ""}` +
       `${cached} tiles cached (${formatBytes(loader.bytes)})`);
   }
+  app.coords?.drawTicks(ticksLayer());
+  app.coords?.drawSliderLabels();
+  app.plot?.sync();
   if (!img || lv === null) { $("scalebar").hidden = $("level-info").hidden = $("readout").hidden = true; return; }
   const L = img.levels[lv];
   $("level-info").hidden = false;
@@ -45,6 +51,18 @@ export function updateOverlays(app, scene, lv) {
   updateReadout(app, scene);
 }
 
+/** The layer of axis ticks over the view (made on first use). */
+function ticksLayer() {
+  let el = document.getElementById("axis-ticks");
+  if (!el) {
+    el = document.createElement("div");
+    el.id = "axis-ticks";
+    el.hidden = true;
+    $("stage").append(el);
+  }
+  return el;
+}
+
 /**
  * The readout: the pixel under the cursor, its physical position, and the values of the shown channels.
  * @param {import("./app.js").App} app @param {import("./scene.js").Scene} scene
@@ -56,27 +74,52 @@ export function updateReadout(app, scene) {
   const [H, W] = planeSize(img, 0);
   const x = Math.floor(wx), y = Math.floor(wy);
   if (x < 0 || y < 0 || x >= W || y >= H) { $("readout").hidden = true; return; }
-  const parts = [`${img.axes[img.xDim].name} ${x}`, `${img.axes[img.yDim].name} ${y}`];
-  img.axes.forEach((a, d) => { if (d !== img.yDim && d !== img.xDim && d !== img.cDim) parts.push(`${a.name} ${app.index[d]}`); });
+  // coordinate values where the dimensions have coordinates (coords.js), else indices
+  const coords = /** @type {Coordinates} */ (app.coords);
+  const parts = [coords.text(img.xDim, x), coords.text(img.yDim, y)];
+  img.axes.forEach((a, d) => { if (d !== img.yDim && d !== img.xDim && d !== img.cDim) parts.push(coords.text(d, app.index[d])); });
   let text = parts.join("  ");
   const ay = img.axes[img.yDim], ax = img.axes[img.xDim];
   if (ax.unit && isLength(ax.unit)) text += `  (${formatLength((x + 0.5) * ax.scale, ax.unit)}, ${formatLength((y + 0.5) * ay.scale, ay.unit)})`;
   const values = scene.valuesAt(x, y);
-  if (values.length) text += "  │  " + values.map(v => `${img.channels.length > 1 ? v.label + " " : ""}${v.value}${v.level ? ` (level ${v.level})` : ""}`).join("  ");
+  const units = !app.expr && img.cf?.units ? ` ${img.cf.units}` : "";   // CF-decoded values (NaN: missing)
+  if (values.length) text += "  │  " + values.map(v => `${img.channels.length > 1 ? v.label + " " : ""}${v.value === "NaN" && img.cf?.decodes ? "missing" : v.value + units}${v.level ? ` (level ${v.level})` : ""}`).join("  ");
   $("readout").hidden = false;
   setText($("readout"), text);
   app.readout = { x, y, values };
 }
 
 /**
- * Keep `app.pointer` (CSS pixels in the stage) and the readout under it up to date.
+ * Keep `app.pointer` (CSS pixels in the stage) and the readout under it up to date; the coordinate
+ * labels of the readout, sliders and ticks are `app.coords`.
  * @param {HTMLElement} stage @param {import("./app.js").App} app @param {import("./scene.js").Scene} scene
+ * @param {import("./app.js").Hooks} hooks
  */
-export function bindReadout(stage, app, scene) {
+export function bindReadout(stage, app, scene, hooks) {
+  app.coords = new Coordinates(app, () => hooks.requestDraw());   // labels and ticks arrive: redraw
+  app.plot = new LinePlot(app, $("plot-box"));
+  /** @type {any} */ (app).datasets = new DatasetView(app, stage);   // viewer.js selectNode asks it first
+  /** @param {PointerEvent} e the level-0 pixel under the event, or null */
+  const pixel = e => {
+    const r = stage.getBoundingClientRect(), img = app.image;
+    if (!img) return null;
+    const [wx, wy] = app.viewport.toWorld(e.clientX - r.left, e.clientY - r.top), [H, W] = planeSize(img, 0);
+    const x = Math.floor(wx), y = Math.floor(wy);
+    return x < 0 || y < 0 || x >= W || y >= H ? null : { x, y };
+  };
+  let down = /** @type {{x: number, y: number} | null} */ (null);
+  stage.addEventListener("pointerdown", e => { down = { x: e.clientX, y: e.clientY }; });
+  stage.addEventListener("pointerup", e => {   // a click, not the end of a pan: plot that pixel
+    const p = down && Math.hypot(e.clientX - down.x, e.clientY - down.y) < 4 ? pixel(e) : null;
+    down = null;
+    if (p) app.plot?.pin(p.x, p.y);
+  });
   stage.addEventListener("pointermove", e => {
     const r = stage.getBoundingClientRect();
     app.pointer = { x: e.clientX - r.left, y: e.clientY - r.top };
     updateReadout(app, scene);
+    const p = e.shiftKey ? pixel(e) : null;   // shift-hover follows the cursor
+    if (p) app.plot?.pin(p.x, p.y);
   });
   stage.addEventListener("pointerleave", () => { app.pointer = null; updateReadout(app, scene); });
 }

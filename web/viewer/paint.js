@@ -130,7 +130,8 @@ export class TileColours {
     const layers = [];
     chans.forEach((c, i) => {
       const e = ready[i];
-      if (e) layers.push({ data: /** @type {ArrayLike<number>} */ (e.data), window: windowOf(c) ?? autoWindow(c), color: c.color, invert, transposed });
+      if (e) layers.push({ data: /** @type {ArrayLike<number>} */ (e.data), window: windowOf(c) ?? autoWindow(c), color: c.color, invert, transposed,
+        masked: !!(/** @type {any} */ (e.extra))?.masked });   // CF-decoded values: NaN is missing, drawn transparent
     });
     const rgba = composite(layers, w, h);
     const canvas = old?.canvas ?? document.createElement("canvas");

@@ -3,6 +3,7 @@
 // tile that left the view stops reading.
 
 import { chunkParts, levelIndex, planeKey, tileSelection } from "./geometry.js";
+import { selectionString } from "../protocol.js";
 
 /**
  * @typedef {import("./image.js").ImageModel} ImageModel
@@ -47,21 +48,33 @@ export function tileRequest(zl, img, index, lv, t, ch) {
     group: planeKey(img, index, 0),
     cheap: img.levels.length > 1 && lv === img.levels.length - 1,
     load: async signal => {
+      const reader = valuesReader(zl, img), masked = reader !== zl;   // CF-decoded: NaN is missing
       try {
-        const r = await zl.read(L.path, sel, { signal });
-        return { data: numeric(r.data), shape: r.shape };
+        const r = await reader.read(L.path, sel, { signal });
+        return /** @type {TileData} */ ({ data: numeric(r.data), shape: r.shape, masked });
       } catch (err) {
         if (isAbort(err) || signal?.aborted) throw err;
-        return readByChunk(zl, L.path, sel, t, grid, err, signal);
+        return /** @type {TileData} */ ({ ...await readByChunk(reader, L.path, sel, t, grid, err, signal), masked });
       }
     },
   };
 }
 
 /**
+ * What reads the values shown: zl.read, or for CF-packed data (`img.cf.decodes`: scale_factor,
+ * add_offset, fill values) Python's decoding of the same selection (zarrlite.cf_values), NaN where missing.
+ * @param {Reader} zl @param {ImageModel} img
+ * @returns {Pick<Reader, "read">}
+ */
+export function valuesReader(zl, img) {
+  if (!(img.cf?.decodes)) return zl;
+  return { read: (path, sel, options) => zl.viewer("cf_read", [path, selectionString(sel)], options) };
+}
+
+/**
  * A tile whose read failed, read again chunk by chunk: the good chunks are kept, the bad ones stay 0
  * and are listed in `bad` (drawn crossed out). Throws `err` when no chunk reads (or the tile is one chunk).
- * @param {Reader} zl
+ * @param {Pick<Reader, "read">} zl
  * @param {string} path
  * @param {(number | number[])[]} sel the tile's selection (tileSelection)
  * @param {Tile} t

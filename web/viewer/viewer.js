@@ -209,7 +209,7 @@ async function selectNode(path, params) {
   if (!node) return;
   markSelected($("tree"), path);
   renderMeta($("meta"), node, null);
-  if (tables.select(node)) { app.image = null; showPanels(false); showNote(null); $("startup").hidden = true; requestDraw(); return; }
+  if ([app.datasets.select(path, app.summaries[path]), tables.select(node)].some(Boolean)) { app.image = null; showPanels(false); showNote(null); $("startup").hidden = true; requestDraw(); return; }
   if (plates.select(path, app.summaries[path])) { app.image = null; showPanels(false); $("startup").hidden = true; setStatus("plate"); requestDraw(); return; }
   if (node.kind === "error") {   // a member that could not be opened: its error, and nothing drawn
     app.image = null;
@@ -378,7 +378,7 @@ function bindUI() {
   });
   bindLocalOpeners(openSource, err => showError(err));
   $("error-close").addEventListener("click", hideError);
-  bindReadout(stage, app, scene);
+  bindReadout(stage, app, scene, hooks);   // and coordinates, ticks, the line plot
   stage.addEventListener("keydown", e => {
     const step = { "]": 1, PageDown: 1, "[": -1, PageUp: -1 }[e.key];
     const d = step && app.image ? steppedDim(app.image) : -1;
