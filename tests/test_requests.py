@@ -114,3 +114,78 @@ def test_concurrent_reads_of_one_shard_share_requests(tmp_path, server):
     for box, value in zip(boxes, values):
         np.testing.assert_array_equal(value, data[box])
     assert len(server.log) == 2, server.log  # the index, then one range for the four inner chunks
+
+
+def _names(log):
+    return [e.path.rsplit("/", 1)[-1] for e in log]
+
+
+@pytest.fixture
+def v2_tree(tmp_path):
+    """A Zarr v2 group (zarr-python 3) holding an array `a` and a group `g` with attributes; the array's
+    values."""
+    import zarr
+
+    data = np.arange(24, dtype="<i4").reshape(4, 6)
+    root = zarr.open_group(str(tmp_path / "t.zarr"), mode="w", zarr_format=2)
+    root.create_array("a", shape=data.shape, dtype=data.dtype, chunks=(4, 6), attributes={"unit": "m"})[...] = data
+    root.create_group("g", attributes={"kind": "well"})
+    return tmp_path, data
+
+
+def test_an_array_below_a_v2_group_costs_two_metadata_requests(v2_tree, server):
+    # .zarray and .zattrs, both needed for an array, asked together; no .zgroup (.zarray wins over it),
+    # no other format's document (the parent's format is known)
+    tmp_path, data = v2_tree
+    server.add_bucket("b", tmp_path)
+    server.latency = 0.05  # long enough that the two asked together are answered at once
+    root = zarrlite.open(f"{server.endpoint_url}/b/t.zarr")
+    server.clear_log()
+    arr = root["a"]
+    assert sorted(_names(server.log)) == [".zarray", ".zattrs"] and server.most_in_flight == 2
+    assert arr.attrs == {"unit": "m"}
+    np.testing.assert_array_equal(arr[...], data)
+
+
+def test_a_group_below_a_v2_group_asks_zgroup_only_when_zarray_is_missing(v2_tree, server):
+    tmp_path, _ = v2_tree
+    server.add_bucket("b", tmp_path)
+    server.latency = 0.05  # long enough that the requests asked together are answered at once
+    root = zarrlite.open(f"{server.endpoint_url}/b/t.zarr")
+    server.clear_log()
+    group = root["g"]
+    assert isinstance(group, zarrlite.Group) and group.attrs == {"kind": "well"}
+    names = _names(server.log)
+    assert sorted(names[:2]) == [".zarray", ".zattrs"] and names[2:] == [".zgroup"], names
+    assert server.most_in_flight == 2  # .zgroup asked after the answer for .zarray, not with it
+    assert [e.status for e in server.log if e.path.endswith(".zarray")] == [404]
+
+
+def test_a_missing_node_below_a_v2_group_asks_v2_documents_only(v2_tree, server):
+    tmp_path, _ = v2_tree
+    server.add_bucket("b", tmp_path)
+    root = zarrlite.open(f"{server.endpoint_url}/b/t.zarr")
+    server.clear_log()
+    with pytest.raises(zarrlite.ZarrliteError):
+        root["nothing"]
+    assert sorted(_names(server.log)) == [".zarray", ".zattrs", ".zgroup"]
+
+
+def test_below_a_v3_group_or_an_n5_root_a_node_costs_one_metadata_request(tmp_path, server):
+    import zarr
+
+    from writers import n5_group, ts_n5
+
+    g = zarr.open_group(str(tmp_path / "t3.zarr"), mode="w", zarr_format=3)
+    g.create_group("g").create_array("a", shape=(3,), dtype="u1", chunks=(3,))[...] = [1, 2, 3]
+    n5_group(tmp_path / "t.n5", version="2.5.1")
+    n5_group(tmp_path / "t.n5" / "g", {"kind": "group"})
+    ts_n5(tmp_path / "t.n5" / "g" / "a", np.arange(3, dtype="u1"), block_size=[3], data_type="uint8",
+          compression={"type": "raw"})
+    server.add_bucket("b", tmp_path)
+    for name, key in (("t3.zarr", "zarr.json"), ("t.n5", "attributes.json")):
+        root = zarrlite.open(f"{server.endpoint_url}/b/{name}")
+        for path in ("g", "g/a"):
+            server.clear_log()
+            root[path]
+            assert _names(server.log) == [key], (name, path, server.log)

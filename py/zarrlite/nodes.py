@@ -19,13 +19,16 @@ from .group import Group
 from .stores.keys import check_key, join_key
 
 # The one place the probe order lives: formats in the order they win when a path holds metadata of
-# several, each with the keys asked for (all at once, or only the root's format's once it is known).
+# several (only the root's format once it is known), each as rounds of keys asked together. A round is
+# asked only while no document makes the node: v2's .zarray wins over .zgroup, so .zarray is always
+# asked, with the .zattrs either kind needs; an array costs those two, and .zgroup is asked only where
+# .zarray is missing (a group: three).
 PROBES = (
-    ("zarr3", (zarr3.KEY,)),
-    ("zarr2", (zarr2.ARRAY_KEY, zarr2.GROUP_KEY, zarr2.ATTRS_KEY)),
-    ("n5", (n5.KEY,)),
+    ("zarr3", ((zarr3.KEY,),)),
+    ("zarr2", ((zarr2.ARRAY_KEY, zarr2.ATTRS_KEY), (zarr2.GROUP_KEY,))),
+    ("n5", ((n5.KEY,),)),
 )
-FORMAT_OF = {key: fmt for fmt, keys in PROBES for key in keys}
+FORMAT_OF = {key: fmt for fmt, rounds in PROBES for keys in rounds for key in keys}
 # The documents that make a node by themselves (a .zattrs alone does not), in the order they win.
 NODE_KEYS = (zarr3.KEY, zarr2.ARRAY_KEY, zarr2.GROUP_KEY, n5.KEY)
 _CONSOLIDATED_V2 = {"array": zarr2.ARRAY_KEY, "group": zarr2.GROUP_KEY, "attrs": zarr2.ATTRS_KEY}
@@ -84,16 +87,16 @@ async def _read_root(ctx: Context) -> None:
 
 
 async def _fetch(ctx: Context, path: str) -> tuple[dict, list[str]]:
-    # One format at a time, in PROBES order, until a document makes the node (none asked later could win
-    # over it): a Zarr v3 node costs one request, not five of which four are 404s (which static hosts
-    # may send without CORS headers, and every request costs a round trip).
+    # One round of PROBES at a time until a document makes the node (none asked later could win over
+    # it): a Zarr v3 node costs one request, not five of which four are 404s (which static hosts may
+    # send without CORS headers, and every request costs a round trip).
     raw = {}
-    for fmt, keys in PROBES:
-        if ctx.format in (None, fmt):
-            values = await asyncio.gather(*(ctx.store.get(join_key(path, k)) for k in keys))
-            raw.update({k: v for k, v in zip(keys, values) if v is not None})
-            if any(k in raw and _is_object(raw[k]) for k in NODE_KEYS):
-                break
+    rounds = [keys for fmt, rounds in PROBES if ctx.format in (None, fmt) for keys in rounds]
+    for keys in rounds:
+        values = await asyncio.gather(*(ctx.store.get(join_key(path, k)) for k in keys))
+        raw.update({k: v for k, v in zip(keys, values) if v is not None})
+        if any(k in raw and _is_object(raw[k]) for k in NODE_KEYS):
+            break
     docs, pages = _usable(path, raw)
     if not path and ctx.consolidated is None and zarr2.GROUP_KEY in docs:
         raw = await ctx.store.get(zarr2.CONSOLIDATED_KEY)
