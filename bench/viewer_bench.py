@@ -127,21 +127,31 @@ SCRUB_JS = """async ({presses, seconds}) => {
     if (i) await new Promise(r => setTimeout(r, seconds * 1000 / (presses - 1)));
     stage.dispatchEvent(new KeyboardEvent("keydown", { key: "]", bubbles: true }));
   }
-  const t0 = performance.now();
+  const t0 = performance.now(), tiles = [], onLoad = app.loader.onLoad;
+  // where the time goes after the last press: each visible tile's arrival (decoded, before painting)
+  app.loader.onLoad = e => { tiles.push(performance.now() - t0); onLoad(e); };
   await new Promise(r => requestAnimationFrame(r));
   while (!app.idle()) await new Promise(r => setTimeout(r, 2));
-  return { ms: performance.now() - t0, from: start[0], to: app.index[0], aborts: app.loader.aborts ?? null };
+  const ms = performance.now() - t0;
+  app.loader.onLoad = onLoad;
+  return { ms, from: start[0], to: app.index[0], aborts: app.loader.aborts ?? null,
+           first_tile: tiles[0] ?? null, last_tile: tiles[tiles.length - 1] ?? null, tiles_after: tiles.length };
 }"""
 
 
 def bench_scrub(browser, srv, query):
+    """Three scrubs, each on a fresh page. SCRUB_SETTLE=ms in the environment sets the tile loader's
+    settle time before scrubbing (to tune it against the same build)."""
     runs = []
+    settle = os.environ.get("SCRUB_SETTLE")
     for _ in range(3):  # a fresh page each time: no tile of the planes passed is cached yet
         ctx = browser.new_context(viewport={"width": STAGE + 590, "height": STAGE + 40})
         page = ctx.new_page()
         page.set_default_timeout(120_000)
         page.goto(f"{srv.url}/viewer/{query}")
         wait_idle(page)
+        if settle:
+            page.evaluate("ms => { window.viewer.loader.settle = ms; }", float(settle))
         srv.counters.reset()
         r = page.evaluate(SCRUB_JS, {"presses": 50, "seconds": 2.7})
         chunk_reqs = sum(1 for path, _, status in list(srv.counters.requests)
@@ -416,7 +426,8 @@ def main():
                 for p in ("cold", "warm")) + " |")
     if scrub:
         print(f"scrub 50 planes in 2.7 s ({dist}): " + "; ".join(
-            f"final plane {r['ms']:.0f} ms after the last press, {r['chunk_requests']} chunk requests "
+            f"final plane {r['ms']:.0f} ms after the last press (its tiles arrived {r['first_tile'] or 0:.0f}-"
+            f"{r['last_tile'] or 0:.0f} ms), {r['chunk_requests']} chunk requests "
             f"(plane {r['from']} -> {r['to']})" for r in scrub))
     print("| dataset | cold: runtime / first image | warm: first image | pan fps (draw ms median/p95) | browser ceiling: rAF / one full-view blit | new reads while panning | refine after zoom x2 (new tiles) |")
     print("|---|---|---|---|---|---|---|")

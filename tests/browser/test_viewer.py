@@ -250,6 +250,8 @@ def test_panning_over_cached_tiles_reads_nothing(page, server):
     open_viewer(page, server)
     settle(page)
     zoom_in(page, 1)                     # level 0, all of it already loaded at the fit view
+    # the neighbouring planes, prefetched while idle, are in the cache too (no reads left to come)
+    page.wait_for_function("() => { const l = window.viewer.loader; return l.prefetched > 0 && !l.prefetching && !l.spareQueue.length; }")
     loads = page.evaluate("window.viewer.loader.loads")
     server.counters.reset()
     v = view(page)
@@ -488,6 +490,10 @@ def test_scrubbing_planes_cancels_the_reads_of_planes_passed(page, server):
         a[...] = data
     open_viewer(page, server, "?source=/slow/data/scrub.zarr&ch=1:0:999:gray")
     settle(page)
+    # the abort path itself: every plane's reads begin (no settle time, tests/browser/test_scrub.py has
+    # that) and no prefetch runs (the one of the first plane's neighbours is over first)
+    page.wait_for_function("() => { const l = window.viewer.loader; return l.prefetched > 0 && !l.prefetching && !l.spareQueue.length; }")
+    page.evaluate("() => { window.viewer.loader.settle = 0; window.viewer.prefetch.delay = 1e9; }")
     z0 = page.evaluate("window.viewer.index[0]")
     prefix = "/slow/data/scrub.zarr/c/"
     chunk_requests = lambda: sum(1 for p, _, status in list(server.counters.requests)  # noqa: E731

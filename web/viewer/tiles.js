@@ -53,7 +53,7 @@ export class TileLoader {
     // clear() starts a generation: loads of older ones are counted nowhere and settle into the void
     this.generation = 0;
     this.bytes = 0;
-    this.loads = 0;       // loads started since creation (tests and the bench read them)
+    this.loads = 0;       // visible loads started since creation (tests and the bench read them)
     this.aborts = 0;      // loads aborted since creation
     this.prefetched = 0;  // spare loads started since creation
     this.clock = 0;
@@ -192,8 +192,8 @@ export class TileLoader {
     e.state = "loading";
     const load = { entry: e, controller: new AbortController(), generation: this.generation, spare };
     this.inflight.set(r.key, load);
-    this.loads++;
     if (spare) this.prefetched++;
+    else this.loads++;
     let p;
     try { p = Promise.resolve(r.load(load.controller.signal)); } catch (err) { p = Promise.reject(err); }
     p.then(res => this._settle(load, res, null), err => this._settle(load, null, err ?? new Error("tile load failed")));
