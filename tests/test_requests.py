@@ -189,3 +189,20 @@ def test_below_a_v3_group_or_an_n5_root_a_node_costs_one_metadata_request(tmp_pa
             server.clear_log()
             root[path]
             assert _names(server.log) == [key], (name, path, server.log)
+
+
+def test_an_n5_directory_group_asks_again_for_no_parent_already_read(tmp_path, server):
+    # In an N5 root a directory without attributes.json is a group unless a parent is a dataset: the
+    # parents opened before (the root, `g`) are not asked again
+    from writers import n5_group, ts_n5
+
+    n5_group(tmp_path / "t.n5", version="2.5.1")
+    want = ts_n5(tmp_path / "t.n5" / "g" / "h" / "a", np.arange(6, dtype="u1").reshape(2, 3), block_size=[2, 3],
+                 data_type="uint8", compression={"type": "raw"})
+    server.add_bucket("b", tmp_path)
+    root = zarrlite.open(f"{server.endpoint_url}/b/t.n5")
+    assert isinstance(root["g"], zarrlite.Group)
+    server.clear_log()
+    assert isinstance(root["g/h"], zarrlite.Group)
+    assert [e.path.split("/t.n5/", 1)[1] for e in server.log] == ["g/h/attributes.json"]
+    np.testing.assert_array_equal(root["g/h/a"][...], want)
