@@ -109,6 +109,7 @@ def test_sample_coordinates_and_labels_equal_xarray(sample, name):
         dims = model.coordinates["dims"]
         assert [d["name"] for d in dims] == list(ds[var].dims) == [tname, "lat", "lon"]
         assert [d["kind"] for d in dims] == ["time", "latitude", "longitude"]
+        assert model.axes[0].type == "time" and model.default_index[0] == 0   # a time axis starts at the first
         assert dims[0]["labels"] == [text_of(v) for v in ds[tname].values]
         assert dims[1]["labels"] == [f"{abs(v):.10g}°{'S' if v < 0 else 'N'}" for v in ds.lat.values]
         assert dims[2]["labels"] == [f"{v:.10g}°E" for v in ds.lon.values]

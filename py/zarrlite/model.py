@@ -289,6 +289,10 @@ async def image_model_async(node, parent=None) -> ImageModel:
     if is_labels:
         channels[0] = ImageChannel(0, channels[0].label, "labels", channels[0].window, True,
                                    channels[0].source_color)
+    coords = None if is_group else await coordinates_of(node, parent)
+    if coords:   # a dimension labelled by CF or datetime64 times is a time axis (it starts at the first)
+        axes = [ImageAxis(a.name, "time", a.unit, a.scale) if a.type is None and c and c["kind"] == "time" else a
+                for a, c in zip(axes, coords["dims"])]
     default = [0 if axes[d].type == "time" or d == c_dim else (n - 1) // 2 for d, n in enumerate(shape)]
     if ms is not None and ms.version != "n5":
         for want, pick in ((ms.default_z, lambda a: a.name == "z"), (ms.default_t, lambda a: a.type == "time")):
@@ -298,7 +302,7 @@ async def image_model_async(node, parent=None) -> ImageModel:
     return ImageModel(node.path, node.path.rpartition("/")[2] or "/", "group" if is_group else "array",
                       node.format, tuple(levels), tuple(axes), y_dim, x_dim, c_dim, tuple(channels),
                       tuple(default), is_labels, tuple(labels or ()), _description(ms or parent_ms),
-                      None if is_group else await coordinates_of(node, parent), is_rgb=rgb,
+                      coords, is_rgb=rgb,
                       cf=await packing_async(arrays[0]), arrays=arrays)
 
 
