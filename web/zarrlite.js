@@ -100,7 +100,12 @@ export class Zarrlite {
    * @returns {Promise<Zarrlite>}
    */
   static async create(options = {}) {
-    const zl = Zarrlite.start(options);
+    const base = new URL(options.baseURL ?? ".", import.meta.url).href;
+    const baseURL = base.endsWith("/") ? base : base + "/";
+    const zl = new Zarrlite({ baseURL, pyodideURL: options.pyodideURL ?? null,
+                              chunkWorkers: options.chunkWorkers ?? null });
+    zl.onProgress = options.onProgress ?? null;
+    zl.onRestart = options.onRestart ?? null;
     const abort = () => zl.close();
     options.signal?.addEventListener("abort", abort);
     try {
@@ -113,31 +118,6 @@ export class Zarrlite {
       options.signal?.removeEventListener("abort", abort);
     }
     return zl;
-  }
-
-  /**
-   * Start the worker and return at once: `ready()` settles as create() would. For a page that starts
-   * the runtime before its own modules have loaded, and sets `onProgress` and `onRestart` once they have.
-   * @param {CreateOptions} [options]
-   * @returns {Zarrlite}
-   */
-  static start(options = {}) {
-    const base = new URL(options.baseURL ?? ".", import.meta.url).href;
-    const baseURL = base.endsWith("/") ? base : base + "/";
-    const zl = new Zarrlite({ baseURL, pyodideURL: options.pyodideURL ?? null,
-                              chunkWorkers: options.chunkWorkers ?? null });
-    zl.onProgress = options.onProgress ?? null;
-    zl.onRestart = options.onRestart ?? null;
-    return zl;
-  }
-
-  /**
-   * This instance once its first worker has started (rejects as create() does; then call close()).
-   * @returns {Promise<Zarrlite>}
-   */
-  async ready() {
-    await this._runtime.ready;
-    return this;
   }
 
   /**

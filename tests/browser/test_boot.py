@@ -65,42 +65,6 @@ def test_calls_after_close_reject(page, server):
     assert got == {"pending": "zarrlite closed", "later": "zarrlite closed"}
 
 
-def test_the_viewer_starts_its_runtime_before_its_own_modules_load(page, server):
-    """The viewer's head starts the worker (early.js) while viewer.js is still on its way: with viewer.js
-    held back for 2 s, the zarrlite worker is constructed before viewer.js arrives; the picture still
-    comes, the page's CSP is kept (no violation), and a page with no source fetches no dataset."""
-    page.set_default_timeout(90_000)
-    urls, violations = [], []
-    page.on("request", lambda r: urls.append(r.url))
-    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-    page.add_init_script("""(() => {   // when each worker is constructed, on the page's clock
-      const W = window.Worker;
-      window.__workers = [];
-      window.Worker = class extends W {
-        constructor(url, options) { super(url, options); window.__workers.push({ url: String(url), t: performance.now() }); }
-      };
-    })();""")
-
-    handler = server.httpd.RequestHandlerClass.func   # the server's handler class: its /slow/ delay
-    handler.slow_seconds = 2.0
-    try:   # viewer.js comes from /slow/ (2 s late), under its own URL; every other file at once
-        page.route("**/viewer/viewer.js", lambda route: route.continue_(url=server.url + "/slow/viewer/viewer.js"))
-        page.goto(server.url + "/viewer/")
-        page.wait_for_selector("body[data-ready='1']")
-    finally:
-        del handler.slow_seconds
-    got = page.evaluate("""() => ({ workers: window.__workers,
-        viewerJs: performance.getEntriesByType("resource").find(e => e.name.endsWith("/viewer/viewer.js")).responseEnd })""")
-    zarrlite = [w["t"] for w in got["workers"] if w["url"].endswith("/worker.js")]
-    assert zarrlite and zarrlite[0] < got["viewerJs"], got
-    assert got["viewerJs"] > 1500, got
-    assert not [u for u in urls if "/data/" in u or ("/sample/" in u and not u.endswith("samples.json"))], urls
-    page.unroute("**/viewer/viewer.js")
-    page.goto(server.url + "/viewer/?source=" + server.url + "/data/boot-check.zarr")
-    page.wait_for_function("() => window.viewer && window.viewer.timings.firstImage !== undefined")
-    assert violations == []
-
-
 import pytest  # noqa: E402
 
 

@@ -24,7 +24,6 @@ import { PlateView } from "./plate.js";
 import { OrthoViews } from "./ortho.js";
 import { ValueTable } from "./table.js";
 import { bindLocalOpeners, linkOptions } from "./sources.js";
-import { startedRuntime } from "./early.js";
 import { loadExamples, stageMark as markStage } from "./startup.js";
 import { applyState, stateQuery } from "./state.js";
 import { SETTLE_MS, TileLoader } from "./tiles.js";
@@ -92,7 +91,7 @@ async function boot() {
   stageMark("pyodide", "active");
   setStatus("starting Python…");
   try {
-    app.zl = await startedRuntime({   // started by early.js, from the page's head
+    app.zl = await Zarrlite.create({
       onProgress: p => {
         const next = { pyodide: "pyodide", packages: "packages", codecs: "codecs", ready: "open" }[p.stage];
         if (next) stageMark(next, "active");
