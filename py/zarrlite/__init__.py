@@ -6,8 +6,6 @@ from . import codecs as _codecs  # noqa: F401
 from .array import Array
 from .codecs import native as _native, stdlib as _stdlib  # noqa: F401  (register the back-ends)
 from .context import Context
-# the function, bound after its module: `zarrlite.explore` names explore() (ipywidgets imported on use)
-from .explore import explore
 from .errors import (BudgetError, ChunkError, CodecError, KeyRejectedError, MetadataError, NotFoundError,
                      SelectionError, StoreError, SyncUnavailableError, ZarrliteError, ZarrliteWarning)
 from .group import Group
@@ -70,6 +68,14 @@ async def check_async(source, path: str = "", **options):
 def check(source, path: str = "", **options):
     """Synchronous form of `check_async` (CPython)."""
     return run_sync(check_async(source, path, **options), "await zarrlite.check_async(source, path)")
+
+
+def explore(source, **options):
+    """An ipywidgets view of an array or image (see `zarrlite.explorer.explore`; imported on first use: the
+    browser worker never needs it, and its imports cost start-up there)."""
+    from .explorer import explore as explore_node
+
+    return explore_node(source, **options)
 
 
 def show(source, selection=None, *args, **options):
