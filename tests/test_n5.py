@@ -205,3 +205,17 @@ def test_attributes_json_is_parsed_as_json(fixture_dir):
               attrs={"pixelResolution": {"unit": "um", "dimensions": [0.5, 0.5]}})
     assert json.loads((root / "attributes.json").read_text())["dimensions"] == [8, 8]
     assert zarrlite.open(str(root)).attrs.get("pixelResolution") == {"unit": "um", "dimensions": [0.5, 0.5]}
+
+
+@pytest.mark.parametrize("compression", [{"type": "raw"}, {"type": "gzip"}])
+def test_rank_zero_dataset_written_by_tensorstore(compression, tmp_path):
+    """A 0-d dataset: tensorstore stores its one block under the key "0"."""
+    import tensorstore as ts
+
+    t = ts.open({"driver": "n5", "kvstore": {"driver": "file", "path": str(tmp_path)}, "create": True,
+                 "metadata": {"dimensions": [], "blockSize": [], "dataType": "int32", "compression": compression}}
+                ).result()
+    t.write(np.int32(-123456)).result()
+    assert (tmp_path / "0").is_file()
+    a = zarrlite.open(str(tmp_path))
+    assert a.shape == () and a[...] == -123456 and a[...].dtype == np.int32

@@ -45,6 +45,6 @@ def parse_array(doc: dict, where: str) -> ArrayMetadata:
     pipeline = n5_pipeline(compression if compression is not None else {"type": "raw"}, where)
     return ArrayMetadata(
         format="n5", shape=shape, chunks=chunks, dtype=dtype, fill_value=dtype.type(0), pipeline=pipeline,
-        chunk_key=lambda coords: "/".join(map(str, reversed(coords))),
+        chunk_key=lambda coords: "/".join(map(str, reversed(coords))) or "0",  # rank 0: "0", as tensorstore writes
         attrs={k: v for k, v in doc.items() if k not in _RESERVED},
     )
