@@ -55,23 +55,13 @@ ensure_venv() {
   fi
 }
 
-ensure_zarr2_venv() {
-  # zarr-python 2.18 (it needs numpy 1) writes the tests' v2 object and string fixtures (tests/writers.py zarr2_python)
-  local venv="$CACHE/venv-zarr2" want="zarr==2.18.7 numcodecs==0.15.1 numpy==1.26.4"
+ensure_writer_venv() {
+  # a venv of its own for a writer the tests need at versions .venv cannot hold (tests/writers.py)
+  local venv="$CACHE/$1" want="$2"
   [ "$(cat "$venv/.zarrlite-deps" 2>/dev/null)" = "$want" ] && return 0
-  log "creating .cache/venv-zarr2 (zarr-python 2.18)"
+  log "creating .cache/$1 ($want)"
   "$(find_python312)" -m venv "$venv"
   # shellcheck disable=SC2086
-  "$venv/bin/python" -m pip install -q --cache-dir "$CACHE/pip" $want
-  echo "$want" > "$venv/.zarrlite-deps"
-}
-
-ensure_zarr32_venv() {
-  # zarr-python >= 3.2 writes the tests' rectilinear chunk grids (tests/writers.py zarr32_python); .venv pins 3.1
-  local venv="$CACHE/venv-zarr32" want="zarr==3.4.2"
-  [ "$(cat "$venv/.zarrlite-deps" 2>/dev/null)" = "$want" ] && return 0
-  log "creating .cache/venv-zarr32 (zarr-python $want)"
-  "$(find_python312)" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --cache-dir "$CACHE/pip" $want
   echo "$want" > "$venv/.zarrlite-deps"
 }
@@ -84,8 +74,10 @@ build_web() {
 
 build_all() {
   ensure_venv
-  ensure_zarr32_venv
-  ensure_zarr2_venv
+  # zarr-python >= 3.2 writes rectilinear chunk grids (.venv pins 3.1); zarr-python 2.18 (numpy 1) writes
+  # the v2 object and string fixtures
+  ensure_writer_venv venv-zarr32 "zarr==3.4.2"
+  ensure_writer_venv venv-zarr2 "zarr==2.18.7 numcodecs==0.15.1 numpy==1.26.4"
   build_web
 }
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import CodecError
 from . import registry
-from .pipeline import ArrayBytesCodec, ChunkSpec
+from .pipeline import ChunkSpec, PackageArrayCodec
 
 try:
     from pcodec import standalone
@@ -18,21 +18,14 @@ except ImportError:  # no pcodec here: availability.py says so by name
     standalone = None
 
 
-class PcodecCodec(ArrayBytesCodec):
+class PcodecCodec(PackageArrayCodec):
     name = "pcodec"
-
-    def __init__(self, config: dict):
-        self.config = config
 
     def describe(self):
         return "pcodec"
 
-    def max_encoded_size(self, spec: ChunkSpec) -> int:
-        return spec.nbytes + spec.nbytes // 8 + 4096
-
-    def decode_steps(self, data, spec: ChunkSpec):
+    def decode_chunk(self, data, spec: ChunkSpec):
         return decode(data, spec)
-        yield  # pragma: no cover - no compressor calls
 
 
 def decode(data, spec: ChunkSpec) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import CodecError
 from . import registry
-from .pipeline import ArrayBytesCodec, ChunkSpec
+from .pipeline import ChunkSpec, PackageArrayCodec
 
 try:
     import zfpy
@@ -39,22 +39,15 @@ def header_field(data) -> tuple[np.dtype, tuple[int, ...]]:
     return dtype, tuple(reversed(extents))
 
 
-class ZfpCodec(ArrayBytesCodec):
+class ZfpCodec(PackageArrayCodec):
     name = "zfpy"
-
-    def __init__(self, config: dict):
-        self.config = config
 
     def describe(self):
         mode = self.config.get("mode")
         return "zfpy" if mode is None else f"zfpy(mode={mode})"
 
-    def max_encoded_size(self, spec: ChunkSpec) -> int:
-        return spec.nbytes + spec.nbytes // 8 + 4096
-
-    def decode_steps(self, data, spec: ChunkSpec):
+    def decode_chunk(self, data, spec: ChunkSpec):
         return decode(data, spec)
-        yield  # pragma: no cover - no compressor calls
 
 
 def decode(data, spec: ChunkSpec) -> np.ndarray:
