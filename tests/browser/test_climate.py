@@ -134,6 +134,8 @@ def test_axis_ticks_are_coordinate_values(page, server):
             value = float(t["label"][:-2]) * (-1 if t["label"].endswith("S") else 1)
             at = np.interp(value, lat[::-1], (np.arange(lat.size) + 0.5)[::-1])
             assert abs(t["cy"] - ((at - vp["cy"]) * vp["zoom"] + vp["h"] / 2)) < 1.5
+    # the histogram (and its label) is drawn once the view has rested 200 ms: wait for it, then check
+    page.wait_for_function("() => document.getElementById('contrast-label').textContent !== ''")
     assert page.locator("#contrast-label").inner_text().startswith("Near-surface air temperature (K)")
     assert page.locator('#dims .coord[data-dim="0"]').inner_text() == ds.time.values[page.evaluate("window.viewer.index[0]")].isoformat()
     page.screenshot(path=str(ARTIFACTS / "climate-ticks.png"))
