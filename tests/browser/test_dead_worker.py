@@ -133,8 +133,11 @@ def test_calls_after_close_reject_and_nothing_restarts(page, data):
     assert got == {"pending": "zarrlite closed", "later": "zarrlite closed", "restarts": 0}
 
 
-def _crash_a_chunk_worker_during_a_read(page, data, crash_js):
+def _crash_a_chunk_worker_during_a_read(page, data, crash_js, options=None):
+    url = f"{data.url}/slow/data/dead-big.zarr"
     for _ in range(40):  # the chunk worker starts after the first read and takes work once ready
+        # opened again each time: a fresh store, whose chunk cache does not answer the read without a fetch
+        page.evaluate("([url, options]) => zl.open(url, options)", [url, options or {}])
         page.evaluate(READ_JS, "0,0,0")
         if page.evaluate("() => zl.stats()")["fetch"]["workers"]:
             break
@@ -161,8 +164,7 @@ def test_a_chunk_worker_gone_silent_is_replaced_and_its_work_done_here(page, dat
     """It closes itself: no event at all. A live chunk worker answers a fetch within the fetch's timeout
     (here 2 s), so one that has not answered 2 s after that is taken for dead."""
     _start(page, data, "dead-big.zarr", 1)
-    page.evaluate("url => zl.open(url, { timeout: 2 })", f"{data.url}/slow/data/dead-big.zarr")
-    _crash_a_chunk_worker_during_a_read(page, data, "() => { setTimeout(() => self.close(), 0); }")
+    _crash_a_chunk_worker_during_a_read(page, data, "() => { setTimeout(() => self.close(), 0); }", {"timeout": 2})
 
 
 IDLE = "() => window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
