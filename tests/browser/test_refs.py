@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from cases import SUMMARY_JS, expected
 from refs_fixtures import chunk_refs, write_fletcher32, write_h5, write_netcdf
-from test_viewer import check_pixels, open_viewer, settle, shot
+from test_viewer import check_pixels, open_viewer, settle, shot, show_plane
 
 from zarrlite.render import render_plane
 
@@ -122,13 +122,7 @@ def test_viewer_opens_a_reference_url(page, server, netcdf):
     settle(page)
     assert page.locator("#error").is_hidden()
     assert page.locator("#dims .dimrow .n").all_inner_texts() == ["time"]
-    page.fill('#dims input[type=number]', "4")
-    page.press('#dims input[type=number]', "Tab")
-    page.fill("#win-lo", "270")
-    page.fill("#win-hi", "300")
-    page.press("#win-hi", "Enter")
-    page.locator('#channels .ch[data-channel="0"] select').select_option("inferno")
-    settle(page)
+    show_plane(page, 4, (270, 300), "inferno")
     check_pixels(page, render_plane(truth["t2m"][4], window=(270, 300), colormap="inferno"), seed=3)
     shot(page, "references")
     assert not page.errors, page.errors

@@ -85,6 +85,17 @@ def data_pixel_centres(v, shape, n=12, seed=0):
     return pts, list(zip(ys.tolist(), xs.tolist()))
 
 
+def show_plane(page, index, window, colormap):
+    """Through the page's controls: plane `index` of the one slider, the window typed in, a colormap."""
+    page.fill('#dims input[type=number]', str(index))
+    page.press('#dims input[type=number]', "Tab")
+    page.fill("#win-lo", str(window[0]))
+    page.fill("#win-hi", str(window[1]))
+    page.press("#win-hi", "Enter")
+    page.locator('#channels .ch[data-channel="0"] select').select_option(colormap)
+    settle(page)
+
+
 def check_pixels(page, expected_rgba, seed=0):
     v = view(page)
     assert v["zoom"] >= 2, "pixel checks need a magnified view (nearest neighbour)"
@@ -334,13 +345,7 @@ def test_climate_style_array_names_its_sliders(page, server):
     open_viewer(page, server, "?source=/data/climate.zarr&path=t2m")
     settle(page)
     assert page.locator("#dims .dimrow .n").all_inner_texts() == ["time"]
-    page.fill('#dims input[type=number]', "3")
-    page.press('#dims input[type=number]', "Tab")
-    page.fill("#win-lo", "270")
-    page.fill("#win-hi", "300")
-    page.press("#win-hi", "Enter")
-    page.locator('#channels .ch[data-channel="0"] select').select_option("inferno")
-    settle(page)
+    show_plane(page, 3, (270, 300), "inferno")
     check_pixels(page, render_plane(data[3], window=(270, 300), colormap="inferno"), seed=8)
     shot(page, "climate")
     assert not page.errors, page.errors
