@@ -9,6 +9,7 @@ from .cache import CachedStore
 from .browser_fetch import HTTP_OPTIONS, FetchStore
 from .browser_files import DirectoryHandleStore, FileStore, ZipFileStore
 from .refs import reference_store_for
+from .refs_dropped import LocalFilesStore
 
 __all__ = ["DirectoryHandleStore", "FetchStore", "FileStore", "ZipFileStore", "store_from_source"]
 
@@ -27,10 +28,11 @@ def store_from_source(source):
         references = reference_store_for(str(source.url), **options)  # a .json or .parq URL (refs.py)
         store = references if references is not None else url_store(str(source.url), FetchStore, **options)
         return CachedStore(store, URL_CACHE_BYTES)
+    # local files may hold a kerchunk reference file and its targets (refs_dropped.py)
     if kind == "files":
-        return FileStore(source.files, source.paths)
+        return LocalFilesStore(FileStore(source.files, source.paths))
     if kind == "directory":
-        return DirectoryHandleStore(source.handle)
+        return LocalFilesStore(DirectoryHandleStore(source.handle))
     if kind == "zip":
-        return ZipFileStore(source.file)
+        return LocalFilesStore(ZipFileStore(source.file))
     raise StoreError(f"unknown source kind {kind!r}")

@@ -51,6 +51,10 @@ class FileStore:
     async def list(self, prefix=""):
         return child_names(self._files, check_key(prefix))
 
+    def keys(self):
+        """Every file's path (what a reference file among them is matched against: refs_dropped.py)."""
+        return self._files.keys()
+
     async def size(self, key):
         f = self._files.get(check_key(key))
         return None if f is None else int(f.size)

@@ -179,7 +179,8 @@ class TargetStores:
         return store_for(folder, cache_bytes=0, **options)
 
 
-def _document(data: bytes, where: str):
+def parse_document(data: bytes, where: str):
+    """The decoded JSON of a reference file's bytes, bounded; StoreError naming `where` if it is not JSON."""
     if len(data) > MAX_DOCUMENT:
         raise StoreError(f"{where}: a reference file larger than {MAX_DOCUMENT >> 20} MiB")
     try:
@@ -226,7 +227,7 @@ def reference_store_for(source, limits: Limits = Limits(), **http_options):
             if data.lstrip()[:1] != b"{":
                 return None
             data += f.read(MAX_DOCUMENT)
-        doc = _document(data, source)
+        doc = parse_document(data, source)
         if not is_reference_set(doc):
             raise _not_references(source, doc)
         return ReferenceStore(JsonReferences(parse_references(doc, os.path.abspath(source), limits=limits)),
@@ -254,7 +255,7 @@ async def _load_json_url(url, limits, http_options):
         raise StoreError(f"reference file {url}: {e}") from e
     if data is None:
         raise StoreError(f"reference file {url}: not found")
-    doc = _document(data, url)
+    doc = parse_document(data, url)
     if not is_reference_set(doc):
         raise _not_references(url, doc)
     return JsonReferences(parse_references(doc, url, local_targets=False, limits=limits))

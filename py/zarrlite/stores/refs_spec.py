@@ -66,10 +66,12 @@ def is_reference_set(doc) -> bool:
 
 
 def parse_references(doc, base: str | None = None, *, local_targets: bool = True,
-                     limits: Limits = Limits()) -> dict[str, bytes | Ref]:
+                     limits: Limits = Limits(), resolve=None) -> dict[str, bytes | Ref]:
     """The mapping of a reference document (decoded JSON). Relative target URLs resolve against `base`
     (the reference file's URL or path; None: the current directory). `local_targets=False` refuses
-    targets on the local file system (a reference file read from a URL may point only at URLs)."""
+    targets on the local file system (a reference file read from a URL may point only at URLs).
+    `resolve(url) -> target` replaces that resolution (references among dropped files resolve their
+    targets against the files, refs_dropped.py)."""
     if not is_reference_set(doc):
         raise MetadataError("not a kerchunk reference set: expected {'version': 1, 'refs': {...}} or an "
                             "object of Zarr keys (version 0)")
@@ -83,7 +85,7 @@ def parse_references(doc, base: str | None = None, *, local_targets: bool = True
         raise MetadataError("reference set 'gen' must be a list")
     if len(refs) + sum(_gen_count(g, i, limits) for i, g in enumerate(gens)) > limits.max_refs:
         raise MetadataError(f"reference set has more than {limits.max_refs:,} references (limit max_refs)")
-    resolve = _Resolver(base, local_targets)
+    resolve = _Resolver(base, local_targets, resolve)
     urls: dict[str, str] = {}  # a URL's text -> its target: refs' URLs name templates only, so render once
     out: dict[str, bytes | Ref] = {}
     for key, value in refs.items():
@@ -310,15 +312,17 @@ def is_url(text: str) -> bool:
 class _Resolver:
     """Target URL -> absolute URL or local path, relative ones against the reference file's location."""
 
-    def __init__(self, base: str | None, local_targets: bool):
-        self.base = base
+    def __init__(self, base: str | None, local_targets: bool, resolve=None):
+        self.resolve = resolve or (lambda url: resolve_target(url, base))
         self.local_targets = local_targets
         self.cache: dict[str, str] = {}
 
     def __call__(self, url: str, key: str) -> str:
         target = self.cache.get(url)
         if target is None:
-            target = self.cache[url] = resolve_target(url, self.base)
+            if not url:
+                raise MetadataError("a reference has an empty target URL")
+            target = self.cache[url] = self.resolve(url)
         if not self.local_targets and not is_url(target):
             raise KeyRejectedError(f"reference {key!r} points at the local file {target!r}, but the reference "
                                    "file came from a URL: its targets must be URLs")
