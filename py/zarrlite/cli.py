@@ -88,7 +88,7 @@ def _check(args) -> int:
 
 def _view(args) -> int:
     from .serve import serve_viewer
-    return serve_viewer(args.source, port=args.port, open_browser=not args.no_browser)
+    return serve_viewer(args.source, port=args.port, open_browser=not args.no_browser, allow=args.allow)
 
 
 def _join_select(argv: list[str]) -> list[str]:
@@ -125,10 +125,14 @@ def main(argv=None) -> int:
     p.add_argument("--runtime", action="append", choices=("python", "browser"),
                    help="exit status 1 only for what is unreadable there (repeatable; default: both)")
     p.set_defaults(func=_check)
-    p = sub.add_parser("view", help="serve the viewer on 127.0.0.1 (and SOURCE, if a local path)")
+    p = sub.add_parser("view", help="serve the viewer on 127.0.0.1 (and SOURCE, if a local path: a folder, a "
+                                    ".zip, or a kerchunk reference file with the local files it names)")
     p.add_argument("source", nargs="?", default=None)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--allow", action="append", default=[], metavar="FOLDER",
+                   help="a SOURCE reference file's local targets under FOLDER are served too (repeatable; by "
+                        "default only those in the reference file's folder)")
     p.set_defaults(func=_view)
     args = parser.parse_args(_join_select(sys.argv[1:] if argv is None else list(argv)))
     try:

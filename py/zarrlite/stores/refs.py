@@ -221,18 +221,26 @@ def reference_store_for(source, limits: Limits = Limits(), **http_options):
             return None
         from .refs_parquet import parquet_references
         return parquet_references(source, limits, http_options)
-    if not is_url(source) and os.path.isfile(source) and not source.lower().endswith(".zip"):
-        with open(source, "rb") as f:
-            data = f.read(64)
-            if data.lstrip()[:1] != b"{":
-                return None
-            data += f.read(MAX_DOCUMENT)
-        doc = parse_document(data, source)
-        if not is_reference_set(doc):
-            raise _not_references(source, doc)
-        return ReferenceStore(JsonReferences(parse_references(doc, os.path.abspath(source), limits=limits)),
-                              open_target=TargetStores(**http_options), name=source)
-    return None
+    mapping = read_reference_file(source, limits) if not is_url(source) else None
+    if mapping is None:
+        return None
+    return ReferenceStore(JsonReferences(mapping), open_target=TargetStores(**http_options), name=source)
+
+
+def read_reference_file(path: str, limits: Limits = Limits()) -> dict | None:
+    """The parsed references of a local file holding a reference set (any name but a .zip: read by
+    content; targets resolved against its path), or None when the file's content is not JSON."""
+    if not os.path.isfile(path) or path.lower().endswith(".zip"):
+        return None
+    with open(path, "rb") as f:
+        data = f.read(64)
+        if data.lstrip()[:1] != b"{":
+            return None
+        data += f.read(MAX_DOCUMENT)
+    doc = parse_document(data, path)
+    if not is_reference_set(doc):
+        raise _not_references(path, doc)
+    return parse_references(doc, os.path.abspath(path), limits=limits)
 
 
 def _is_parquet_folder(path: str) -> bool:
