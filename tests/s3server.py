@@ -1,10 +1,15 @@
 """A small S3-compatible server on 127.0.0.1 for tests and benchmarks (no internet, no credentials).
 
 Buckets are directories. It answers, as S3 does:
-- object GETs, path style (`/bucket/key`) or virtual-host style (`Host: bucket.localhost:port`), with
-  single `Range: bytes=` requests (`a-b`, `a-`, `-n`) -> 206 + Content-Range, 404 NoSuchKey otherwise;
-- ListObjectsV2 (`GET /bucket?list-type=2&prefix=&delimiter=&max-keys=&continuation-token=`) as XML,
-  `page_size` names a page at most (small in tests, so that pagination is exercised);
+- object GETs, path style (`/bucket/key`) or virtual-host style (`Host: bucket.localhost:port`, the
+  bucket in the host name: `virtual_endpoint_url`), with single `Range: bytes=` requests (`a-b`, `a-`,
+  `-n`) -> 206 + Content-Range, 404 NoSuchKey otherwise;
+- ListObjectsV2 (`GET /bucket?list-type=2&prefix=&delimiter=&max-keys=&continuation-token=`, or
+  `GET /?list-type=2...` on the bucket's host) as XML, `page_size` names a page at most (small in tests,
+  so that pagination is exercised);
+- a request target in absolute form (`GET http://bucket.localhost:port/key`, as a client sends it to an
+  HTTP proxy) for the host it names, so a client that cannot resolve `bucket.localhost` reaches it with
+  `http_proxy` set to `endpoint_url`;
 - the GCS JSON API's object listing (`/storage/v1/b/bucket/o?prefix=&delimiter=&pageToken=`), so one
   server stands in for both;
 - CORS for a page on another origin (preflight, `Range` allowed, `Content-Range` exposed).
@@ -26,36 +31,53 @@ from xml.sax.saxutils import escape
 
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Content-Range, Content-Length, ETag"}
 NO_CACHE = {"Cache-Control": "no-store"}  # every read reaches the server (and its log), in a browser too
+VIRTUAL_HOST_SUFFIX = ".localhost"  # Host: BUCKET.localhost names a bucket (RFC 6761: *.localhost is loopback)
 
 
 @dataclass(frozen=True)
 class Entry:
     method: str
     bucket: str | None
-    path: str          # the request's path and query as sent
+    path: str          # the request's path and query (an absolute form's without its scheme and host)
     range: str | None
     status: int
     nbytes: int        # body bytes sent
+    host: str = ""     # the host the request named (its Host header, or the authority of an absolute form)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class BucketHandler(BaseHTTPRequestHandler):
+    """S3 and the GCS JSON API's listing; tests/azureserver.py answers as Azure Blob Storage on top."""
+
     protocol_version = "HTTP/1.1"
     # headers and body go out in two writes: with Nagle on, the body waits for the client's delayed ACK
     # of the headers (~40 ms on Linux), which would be measured as the reader's time
     disable_nagle_algorithm = True
-    server: "_Server"
+    server: "BucketHTTPServer"
 
     def log_message(self, *args):  # quiet
         pass
 
+    def _host(self) -> str:
+        """The host the request names: an absolute form's authority wins over the Host header (RFC 9112)."""
+        if self.path.startswith("http://"):
+            return urllib.parse.urlsplit(self.path).netloc
+        return self.headers.get("Host") or ""
+
+    def _url_path(self) -> str:
+        """The request's path and query (the origin form of an absolute-form target)."""
+        if self.path.startswith("http://"):
+            parts = urllib.parse.urlsplit(self.path)
+            return f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
+        return self.path
+
     def _target(self):
         """(bucket, object name, query dict) of the request, virtual-host or path style."""
-        parts = urllib.parse.urlsplit(self.path)
+        parts = urllib.parse.urlsplit(self._url_path())
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query, keep_blank_values=True).items()}
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        host = self._host().rsplit(":", 1)[0]
         segments = [urllib.parse.unquote(s) for s in parts.path.split("/")]
-        if host.endswith(".localhost"):
-            return host[: -len(".localhost")], "/".join(segments[1:]), query
+        if host.endswith(VIRTUAL_HOST_SUFFIX):
+            return host[: -len(VIRTUAL_HOST_SUFFIX)], "/".join(segments[1:]), query
         segments = segments[1:]
         if not segments or not segments[0]:
             return None, "", query
@@ -65,8 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.latency:
             time.sleep(self.server.latency)
         # logged before it is sent: a client that has its answer must find it in the log
-        self.server.log_entry(Entry(self.command, bucket, self.path, self.headers.get("Range"), status,
-                                    0 if self.command == "HEAD" else len(body)))
+        self.server.log_entry(Entry(self.command, bucket, self._url_path(), self.headers.get("Range"), status,
+                                    0 if self.command == "HEAD" else len(body), self._host()))
         self.send_response(status)
         for k, v in {**CORS, **NO_CACHE, **(headers or {})}.items():
             self.send_header(k, v)
@@ -92,7 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._get()
 
     def _get(self):
-        if self.path.startswith("/storage/v1/b/"):
+        if self._url_path().startswith("/storage/v1/b/"):
             return self._gcs_list()
         bucket, name, query = self._target()
         root = self.server.buckets.get(bucket)
@@ -100,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(404, "NoSuchBucket", bucket)
         if not name and query.get("list-type") == "2":
             return self._s3_list(bucket, query)
-        f = _file(root, name)
+        f = object_file(root, name)
         if f is None:
             return self._error(404, "NoSuchKey", bucket)
         self._object(f.read_bytes(), bucket)
@@ -154,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, "".join(xml).encode(), {"Content-Type": "application/xml"}, bucket)
 
     def _gcs_list(self):
-        parts = urllib.parse.urlsplit(self.path)
+        parts = urllib.parse.urlsplit(self._url_path())
         segments = parts.path.split("/")  # "", storage, v1, b, BUCKET, o
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query, keep_blank_values=True).items()}
         bucket = urllib.parse.unquote(segments[4]) if len(segments) == 6 and segments[5] == "o" else None
@@ -171,7 +193,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps(doc).encode(), {"Content-Type": "application/json"}, bucket)
 
 
-def _file(root: Path, name: str) -> Path | None:
+def object_file(root: Path, name: str) -> Path | None:
+    """The file of object `name` in a bucket directory (None: no such object, or a name leaving it)."""
     parts = [p for p in name.split("/") if p]
     if not parts or any(p in ("..", ".") or "\\" in p or "\x00" in p for p in parts):
         return None
@@ -179,7 +202,7 @@ def _file(root: Path, name: str) -> Path | None:
     return f if f.is_file() else None
 
 
-class _Server(ThreadingHTTPServer):
+class BucketHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     # socketserver's default backlog of 5 drops the SYNs of a reader that opens 16 connections at once,
@@ -219,23 +242,21 @@ class _Server(ThreadingHTTPServer):
         return (self.buckets[bucket] / name).stat().st_size
 
 
-class S3Server:
-    """`with S3Server() as s3: s3.add_bucket("b", directory)`; `s3.endpoint_url` is what `endpoint_url=`
-    takes; `s3.log` lists every request (Entry); `s3.page_size`, `s3.latency` may be set."""
+class BucketServer:
+    """A loopback server answering requests with `handler` (one thread, started by `with`): buckets are
+    directories (`add_bucket`), `log` lists every request (Entry), `page_size` and `latency` may be set."""
+
+    handler = BucketHandler
 
     def __init__(self, *, page_size: int = 1000, latency: float = 0.0):
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd = BucketHTTPServer(("127.0.0.1", 0), self.handler)
         self._httpd.page_size = page_size
         self._httpd.latency = latency
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="test-s3", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"test-{type(self).__name__}", daemon=True)
 
     @property
     def port(self) -> int:
         return self._httpd.server_address[1]
-
-    @property
-    def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def add_bucket(self, name: str, directory, *, listable: bool = True) -> None:
         self._httpd.buckets[name] = Path(directory)
@@ -269,3 +290,17 @@ class S3Server:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+class S3Server(BucketServer):
+    """`with S3Server() as s3: s3.add_bucket("b", directory)`; `s3.endpoint_url` is what `endpoint_url=`
+    takes (path style), `s3.virtual_endpoint_url` the one for `addressing_style="virtual"`."""
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def virtual_endpoint_url(self) -> str:
+        """Bucket B is at http://B.localhost:port (resolved by Chromium; in CPython through http_proxy)."""
+        return f"http://localhost:{self.port}"

@@ -1,5 +1,5 @@
 """Object stores: s3:// gs:// az:// mapped to HTTPS, bucket listings (a loopback S3-compatible server,
-tests/s3server.py), and the fsspec and obstore bridges — data written by zarr-python 3."""
+tests/s3server.py, tests/azureserver.py), and the fsspec and obstore bridges — data written by zarr-python 3."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import zarrlite
+from azureserver import AzureServer
 from s3server import S3Server
 from zarrlite.errors import StoreError
 from zarrlite.stores.obstore_store import ObstoreStore
@@ -249,7 +250,8 @@ def test_obstore_local_store(tmp_path):
 
 # -- the store contract (tests/store_contract.py) for the bucket, fsspec and obstore stores -------------
 
-CONTRACT_KINDS = ["s3-bucket", "s3-bucket-one-name-a-page", "fsspec-memory", "obstore-memory", "obstore-local"]
+CONTRACT_KINDS = ["s3-bucket", "s3-bucket-one-name-a-page", "azure-container-one-name-a-page", "fsspec-memory",
+                  "obstore-memory", "obstore-local"]
 
 
 @pytest.fixture(scope="module")
@@ -272,13 +274,16 @@ def contract_stores(tmp_path_factory):
     fs = fsspec.filesystem("memory")
     for key, value in contract.CONTENT.items():
         fs.pipe_file(f"/zl-contract/{key}", value)
-    with S3Server() as s3, S3Server(page_size=1) as s3_paged:
+    with S3Server() as s3, S3Server(page_size=1) as s3_paged, AzureServer(page_size=1) as az:
         s3.add_bucket("b", tree)
         s3_paged.add_bucket("b", tree)
+        az.add_bucket("c", tree)
         yield asyncio, contract, {
             "s3-bucket": lambda: store_for("s3://b/root", endpoint_url=s3.endpoint_url, cache_bytes=0, retries=0),
             "s3-bucket-one-name-a-page": lambda: store_for("s3://b/root", endpoint_url=s3_paged.endpoint_url,
                                                            cache_bytes=0, retries=0),
+            "azure-container-one-name-a-page": lambda: store_for("az://c/root", endpoint_url=az.endpoint_url,
+                                                                 cache_bytes=0, retries=0),
             "fsspec-memory": lambda: store_for("memory://zl-contract", storage_options={}, cache_bytes=0),
             "obstore-memory": lambda: ObstoreStore(memory, "root"),
             "obstore-local": lambda: ObstoreStore(LocalStore(str(tree)), "root"),

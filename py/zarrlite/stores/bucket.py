@@ -25,6 +25,15 @@ class BucketStore:
         return await self.transport.get(key)
 
     async def get_range(self, key, start, length):
+        if self.bucket.service == "azure" and (start < 0 or length is None):
+            # Azure answers neither a suffix range nor (anonymously, without x-ms-version) an open-ended
+            # one: it sends the whole blob (a shard for its index). Its size (one byte asked) makes the
+            # range definite.
+            size = await self.transport.size(key)
+            if size is None:
+                return None
+            start = max(size + start, 0) if start < 0 else min(start, size)
+            length = size - start
         return await self.transport.get_range(key, start, length)
 
     async def size(self, key):

@@ -16,6 +16,21 @@ from .gather import RangeGatherer
 from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_from
 
 
+def proxy_for(scheme: str, netloc: str) -> tuple[str, int] | None:
+    """(host, port) of the HTTP proxy that the environment names for a server at `netloc`, or None to
+    connect directly."""
+    import urllib.request  # only for its reading of the proxy variables
+
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(scheme)
+    if not proxy or urllib.request.proxy_bypass_environment(netloc, proxies):
+        return None
+    parts = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if parts.scheme != "http" or not parts.hostname or parts.username:
+        raise StoreError(f"{scheme}_proxy={proxy!r}: only an http:// proxy without credentials is supported")
+    return parts.hostname, parts.port or 80
+
+
 class HttpStore:
     """Keys are paths below `url`, read over persistent connections (what answers mean: http_rules.py).
 
@@ -23,7 +38,9 @@ class HttpStore:
     bounds the requests in flight; transient failures (connection errors, 5xx, 429, truncated bodies)
     are retried `retries` times, `backoff` seconds doubling between tries; `timeout` (seconds) bounds
     each request, so a stalled server becomes an error, not a hang. `forbidden` counts the keys refused
-    with 403 (read as missing).
+    with 403 (read as missing). The proxy that the environment names (`http_proxy`, `https_proxy`,
+    `no_proxy`, read as urllib and curl read them) carries the requests, as a browser's proxy carries
+    fetch: http:// URLs in absolute form, https:// through a CONNECT tunnel.
     """
 
     def __init__(self, url: str, *, concurrency: int = 32, retries: int = 4, timeout: float = 30.0,
@@ -35,6 +52,8 @@ class HttpStore:
         self._scheme = parsed.scheme
         self._host = parsed.hostname
         self._port = parsed.port
+        self._origin = f"{parsed.scheme}://{parsed.netloc}"
+        self._proxy = proxy_for(parsed.scheme, parsed.netloc)
         self.retries = retries
         self.timeout = timeout
         self.backoff = backoff
@@ -59,11 +78,14 @@ class HttpStore:
             return self._pool.get_nowait()
         except queue.Empty:
             pass
+        host, port = self._proxy or (self._host, self._port)
         if self._scheme == "https":
             import ssl  # not in every Pyodide build; only HTTPS in CPython needs it
-            return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
-                                               context=ssl.create_default_context())
-        return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+            conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=ssl.create_default_context())
+            if self._proxy:
+                conn.set_tunnel(self._host, self._port)  # TLS with the server itself, inside the tunnel
+            return conn
+        return http.client.HTTPConnection(host, port, timeout=self.timeout)
 
     def key_url(self, key: str) -> str:
         return key_url(self.url, key)
@@ -78,6 +100,8 @@ class HttpStore:
         headers = {"Accept-Encoding": "identity", **self.headers}
         if range_header:
             headers["Range"] = range_header
+        if self._proxy and self._scheme == "http":
+            path = self._origin + path  # the absolute form a proxy forwards
         conn = self._connect()
         try:
             conn.request("GET", path, headers=headers)
