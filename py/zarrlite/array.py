@@ -12,6 +12,7 @@ import numpy as np
 from .codecs.pipeline import ChunkSpec
 from .codecs.sharding import ShardingCodec
 from .context import Context
+from .decode_queue import DecodeQueue
 from .errors import BudgetError, ChunkError, ZarrliteError, in_context
 from .formats.dtypes import native
 from .formats.metadata import ArrayMetadata
@@ -20,6 +21,10 @@ from .reopen import reduce_node
 from .runtime import CPU_THREADS, run_cpu, run_sync
 from .stores.keys import join_key
 from .stores.ranges import merge_ranges
+
+# Inner chunks of a shard decoded in one queued work: enough to make a hop worth it, few enough that
+# both CPU threads share a shard.
+INNER_PER_WORK = 8
 
 
 class Array:
@@ -159,12 +164,10 @@ class Array:
         return tuple(min(c, s - b) for c, s, b in zip(chunk_shape, self.shape, starts))
 
     async def _decode_into(self, data, spec: ChunkSpec, out, proj, coords) -> None:
+        """Decode through an asynchronous (browser) pipeline; synchronous ones go through a DecodeQueue."""
         pipeline = self.meta.pipeline if self._sharding is None else self._sharding.inner
         try:
-            if pipeline.is_async:
-                self._copy(out, proj, await pipeline.decode_async(data, spec), coords, spec.shape)
-            else:
-                await run_cpu(lambda: self._copy(out, proj, pipeline.decode_sync(data, spec), coords, spec.shape))
+            self._copy(out, proj, await pipeline.decode_async(data, spec), coords, spec.shape)
         except ZarrliteError as e:
             raise self._context(coords, e) from e
 
@@ -182,14 +185,47 @@ class Array:
             await self._read_local(dims, out, get_sync, spec_of)
             return
 
-        async def one(proj):
+        if self.meta.pipeline.is_async:
+            async def one(proj):
+                data = await store.get(self.chunk_key(proj.coords))
+                if data is None:
+                    out[proj.out_selection] = self.meta.fill_value
+                else:
+                    await self._decode_into(data, spec_of(proj.coords), out, proj, proj.coords)
+
+            await bounded(map(one, chunk_projections(dims, self.meta.chunk_grid)), self._ctx.concurrency)
+            return
+        pipeline = self.meta.pipeline
+
+        def decode(data, proj):
+            chunk_spec = spec_of(proj.coords)
+            try:
+                self._copy(out, proj, pipeline.decode_sync(data, chunk_spec), proj.coords, chunk_spec.shape)
+            except ZarrliteError as e:
+                raise self._context(proj.coords, e) from e
+
+        async def fetch(proj):  # the request slot is free once the bytes are queued for decoding
             data = await store.get(self.chunk_key(proj.coords))
             if data is None:
                 out[proj.out_selection] = self.meta.fill_value
             else:
-                await self._decode_into(data, spec_of(proj.coords), out, proj, proj.coords)
+                await queue.put(lambda: decode(data, proj))
 
-        await bounded(map(one, chunk_projections(dims, self.meta.chunk_grid)), self._ctx.concurrency)
+        queue = DecodeQueue(backlog=2 * self._ctx.concurrency)
+        await self._fetch_then_decode(map(fetch, chunk_projections(dims, self.meta.chunk_grid)), queue)
+
+    async def _fetch_then_decode(self, fetches, queue) -> None:
+        """Run `fetches` (coroutines that queue decoding work on `queue`, or decode themselves when it is
+        None), `concurrency` at once, then wait for the decoding; an error of either ends both."""
+        if queue is None:
+            await bounded(fetches, self._ctx.concurrency)
+            return
+        try:
+            await bounded(fetches, self._ctx.concurrency)
+        except BaseException:
+            queue.abandon()
+            raise
+        await queue.join()
 
     async def _read_local(self, dims, out, get_sync, spec_of) -> None:
         """A local store: worker-thread tasks take chunks from one queue and read, decode and copy each (a
@@ -270,10 +306,12 @@ class Array:
         spec = sharding.chunk_spec(ChunkSpec(self.meta.chunks, self.meta.dtype, self.meta.fill_value,
                                              self._ctx.max_bytes))
 
+        queue = None if sharding.inner.is_async else DecodeQueue(backlog=2 * self._ctx.concurrency)
+
         async def one_shard(shard, projs):
             grid = self._shard_grid(shard)
             if len(projs) == math.prod(grid) and self.chunk_key(shard) not in self._ctx.shard_indexes:
-                return await self._read_whole_shard(shard, grid, projs, spec, out)
+                return await self._read_whole_shard(shard, grid, projs, spec, out, queue)
             index = await self._shard_index(shard, grid)
             wanted = []
             for within, proj in projs:
@@ -282,12 +320,12 @@ class Array:
                     out[proj.out_selection] = self.meta.fill_value
                 else:
                     wanted.append((where[0], where[1], proj))
-            await bounded((self._read_run(shard, run, spec, out) for run in coalesce(wanted)),
+            await bounded((self._read_run(shard, run, spec, out, queue) for run in coalesce(wanted)),
                           self._ctx.concurrency)
 
-        await bounded((one_shard(s, p) for s, p in by_shard.items()), self._ctx.concurrency)
+        await self._fetch_then_decode((one_shard(s, p) for s, p in by_shard.items()), queue)
 
-    async def _read_whole_shard(self, shard, grid, projs, spec, out):
+    async def _read_whole_shard(self, shard, grid, projs, spec, out, queue):
         """Every inner chunk of the shard is wanted: one GET of the whole shard, its index taken from it
         (one request where the index and then the chunks would take two round trips)."""
         sharding, key = self._sharding, self.chunk_key(shard)
@@ -309,9 +347,9 @@ class Array:
                 out[proj.out_selection] = self.meta.fill_value
             else:
                 stored.append((mv[where[0]:where[0] + where[1]], proj))
-        await self._decode_inner(stored, spec, out)
+        await self._decode_inner(stored, spec, out, queue)
 
-    async def _read_run(self, shard, run, spec, out):
+    async def _read_run(self, shard, run, spec, out, queue):
         """Fetch nearby inner chunks of one shard with a single range request (`coalesce`), then decode each."""
         start = run[0][0]
         end = max(o + n for o, n, _ in run)
@@ -321,24 +359,27 @@ class Array:
             raise ChunkError(f"array '{self.path}', shard '{self.chunk_key(shard)}': truncated, or its index "
                              f"points outside it (bytes {start}..{end} requested, {got} read)")
         mv = memoryview(data)
-        await self._decode_inner([(mv[o - start:o - start + n], proj) for o, n, proj in run], spec, out)
+        await self._decode_inner([(mv[o - start:o - start + n], proj) for o, n, proj in run], spec, out, queue)
 
-    async def _decode_inner(self, chunks, spec, out) -> None:
-        """Decode inner chunks of one shard ((bytes, projection) pairs) into `out`: in CPython one hop to a
-        CPU thread for them all, since a hop per small inner chunk costs more than decoding it."""
+    async def _decode_inner(self, chunks, spec, out, queue) -> None:
+        """Decode inner chunks of one shard ((bytes, projection) pairs) into `out`: queued for CPU threads a
+        few chunks a work (`queue`; one hop per small inner chunk costs more than decoding it), or, for an
+        asynchronous (browser) pipeline, one after another here."""
         pipeline = self._sharding.inner
-        if pipeline.is_async:
+        if queue is None:
             for data, proj in chunks:
                 await self._decode_into(data, spec, out, proj, proj.coords)
             return
 
-        def decode_all():
-            for data, proj in chunks:
+        def decode_all(part):
+            for data, proj in part:
                 try:
                     self._copy(out, proj, pipeline.decode_sync(data, spec), proj.coords, spec.shape)
                 except ZarrliteError as e:
                     raise self._context(proj.coords, e) from e
-        await run_cpu(decode_all)
+        for i in range(0, len(chunks), INNER_PER_WORK):
+            part = chunks[i:i + INNER_PER_WORK]
+            await queue.put(lambda part=part: decode_all(part))
 
 
 def coalesce(wanted):
