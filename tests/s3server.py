@@ -252,7 +252,8 @@ class BucketServer:
         self._httpd = BucketHTTPServer(("127.0.0.1", 0), self.handler)
         self._httpd.page_size = page_size
         self._httpd.latency = latency
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"test-{type(self).__name__}", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"test-{type(self).__name__}",
+                                        daemon=True)
 
     @property
     def port(self) -> int:

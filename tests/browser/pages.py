@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+LOOPBACK = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|([a-z0-9-]+\.)*localhost)[:/]")
+
 
 def loopback_only(outside_requests):
-    """A route handler: requests to 127.0.0.1 (and data:, blob:) go through, any other is aborted and noted."""
+    """A route handler: requests to 127.0.0.1 and *.localhost (which Chromium resolves to loopback by
+    itself, never asking DNS), and data:, blob:, go through; any other is aborted and noted."""
     def guard(route):
         url = route.request.url
-        if re.match(r"^(https?|wss?)://127\.0\.0\.1[:/]", url) or url.startswith(("data:", "blob:")):
+        if LOOPBACK.match(url) or url.startswith(("data:", "blob:")):
             return route.continue_()
         outside_requests.append(url)
         return route.abort()
