@@ -12,7 +12,8 @@ Buckets are directories. It answers, as S3 does:
   `http_proxy` set to `endpoint_url`;
 - the GCS JSON API's object listing (`/storage/v1/b/bucket/o?prefix=&delimiter=&pageToken=`), so one
   server stands in for both;
-- CORS for a page on another origin (preflight, `Range` allowed, `Content-Range` exposed).
+- CORS for a page on another origin (preflight, `Range` allowed, `Content-Range` exposed);
+- HTTPS instead of HTTP with `certificate=` (a PEM file holding a certificate and its key).
 `latency` (seconds) delays every answer, as a distant server would. Every request is logged with its
 method, so tests can count requests (and see that no HEAD was sent).
 """
@@ -248,8 +249,16 @@ class BucketServer:
 
     handler = BucketHandler
 
-    def __init__(self, *, page_size: int = 1000, latency: float = 0.0):
+    def __init__(self, *, page_size: int = 1000, latency: float = 0.0, certificate=None):
         self._httpd = BucketHTTPServer(("127.0.0.1", 0), self.handler)
+        self.scheme = "http"
+        if certificate is not None:  # a PEM file with the certificate and its key: HTTPS
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certificate)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self.scheme = "https"
         self._httpd.page_size = page_size
         self._httpd.latency = latency
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"test-{type(self).__name__}",
@@ -299,9 +308,9 @@ class S3Server(BucketServer):
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def virtual_endpoint_url(self) -> str:
-        """Bucket B is at http://B.localhost:port (resolved by Chromium; in CPython through http_proxy)."""
-        return f"http://localhost:{self.port}"
+        """Bucket B is at http://B.localhost:port (resolved by Chromium; in CPython through a proxy)."""
+        return f"{self.scheme}://localhost:{self.port}"

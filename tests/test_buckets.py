@@ -1,11 +1,13 @@
 """Buckets end to end against loopback servers: S3 virtual-host addressing (tests/s3server.py, reached
-through `http_proxy` since `bucket.localhost` does not resolve in CPython here), the HTTP proxy that the
-environment names, and Azure Blob Storage (tests/azureserver.py): List Blobs with markers, blob ranges.
+through `http_proxy`, or `https_proxy` and a CONNECT tunnel (tests/tunnelproxy.py), since
+`bucket.localhost` does not resolve in CPython here), the proxy that the environment names, and Azure
+Blob Storage (tests/azureserver.py): List Blobs with markers, blob ranges.
 Data written by zarr-python 3; no consolidated metadata, so groups are listed."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ import pytest
 import zarrlite
 from azureserver import AzureServer
 from s3server import S3Server
+from tunnelproxy import TunnelProxy
 from zarrlite.errors import StoreError
 
 NAMES = ["a b", "empty", "labels", "raw", "sharded"]
@@ -113,6 +116,37 @@ def test_http_proxy_carries_requests_and_no_proxy_bypasses_it(hierarchy, monkeyp
         with pytest.raises(StoreError, match="Connection refused|ConnectionRefused"):
             zarrlite.open(url, retries=0)
         assert len(proxy.log) == before  # bypassed: the proxy was not asked
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for localhost and data.localhost, with its key, in one PEM file."""
+    where = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=data.localhost", "-addext", "subjectAltName=DNS:data.localhost,DNS:localhost",
+                    "-keyout", str(where / "key.pem"), "-out", str(where / "cert.pem")],
+                   check=True, capture_output=True)
+    pem = where / "both.pem"
+    pem.write_bytes((where / "cert.pem").read_bytes() + (where / "key.pem").read_bytes())
+    return where / "cert.pem", pem
+
+
+def test_https_virtual_host_through_a_connect_tunnel(hierarchy, certificate, monkeypatch):
+    """AWS's own shape (HTTPS, the bucket in the host name) through `https_proxy`: a CONNECT tunnel, and
+    TLS with the bucket's host itself inside it (its certificate checked against that name)."""
+    root, truth = hierarchy
+    cert, pem = certificate
+    with S3Server(page_size=3, certificate=pem) as s3, TunnelProxy() as proxy:
+        s3.add_bucket("data", root)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test's certificate (OpenSSL reads it)
+        monkeypatch.setenv("https_proxy", proxy.url)
+        monkeypatch.delenv("no_proxy", raising=False)
+        g = zarrlite.open("s3://data/exp/h.zarr", endpoint_url=s3.virtual_endpoint_url,
+                          addressing_style="virtual")
+        check_hierarchy(g, truth)
+        assert set(proxy.targets) == {f"data.localhost:{s3.port}"}
+        assert {e.host for e in s3.log} == {f"data.localhost:{s3.port}"}
+        assert any(e.path.startswith("/?list-type=2&") and "continuation-token=" in e.path for e in s3.log)
 
 
 @pytest.mark.parametrize("proxy", ["http://user:secret@127.0.0.1:3128", "socks5://127.0.0.1:1080"])
