@@ -6,7 +6,7 @@ Buckets are directories. It answers, as S3 does:
   `-n`) -> 206 + Content-Range, 404 NoSuchKey otherwise;
 - ListObjectsV2 (`GET /bucket?list-type=2&prefix=&delimiter=&max-keys=&continuation-token=`, or
   `GET /?list-type=2...` on the bucket's host) as XML, `page_size` names a page at most (small in tests,
-  so that pagination is exercised);
+  so that pagination is exercised); its query is read as S3 reads it (s3_query: '+' is not a space);
 - a request target in absolute form (`GET http://bucket.localhost:port/key`, as a client sends it to an
   HTTP proxy) for the host it names, so a client that cannot resolve `bucket.localhost` reaches it with
   `http_proxy` set to `endpoint_url`;
@@ -74,7 +74,7 @@ class BucketHandler(BaseHTTPRequestHandler):
     def _target(self):
         """(bucket, object name, query dict) of the request, virtual-host or path style."""
         parts = urllib.parse.urlsplit(self._url_path())
-        query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query, keep_blank_values=True).items()}
+        query = s3_query(parts.query)
         host = self._host().rsplit(":", 1)[0]
         segments = [urllib.parse.unquote(s) for s in parts.path.split("/")]
         if host.endswith(VIRTUAL_HOST_SUFFIX):
@@ -192,6 +192,13 @@ class BucketHandler(BaseHTTPRequestHandler):
         if marker is not None:
             doc["nextPageToken"] = marker.encode().hex()
         self._send(200, json.dumps(doc).encode(), {"Content-Type": "application/json"}, bucket)
+
+
+def s3_query(query: str) -> dict[str, str]:
+    """A query string as S3 reads it: percent-decoded, and a '+' is a plus sign, not a space (a client
+    sending `prefix=a+b%2F` lists below "a+b/")."""
+    pairs = (part.partition("=") for part in query.split("&") if part)
+    return {urllib.parse.unquote(k): urllib.parse.unquote(v) for k, _, v in pairs}
 
 
 def object_file(root: Path, name: str) -> Path | None:

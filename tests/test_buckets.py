@@ -41,6 +41,21 @@ def hierarchy(tmp_path_factory):
     return root, truth
 
 
+@pytest.fixture(scope="module")
+def spaced(tmp_path_factory):
+    """A zarr-python 3 hierarchy whose group names hold a space and a plus sign, in a directory that has one."""
+    import zarr
+
+    root = tmp_path_factory.mktemp("bucket")
+    g = zarr.open_group(str(root / "my data" / "h.zarr"), mode="w", zarr_format=3)
+    truth = {}
+    for i, name in enumerate(("two words/x", "two words/y", "a+b/z", "two+words/w")):
+        data = np.arange(i * 100, i * 100 + 30, dtype="int16").reshape(5, 6)
+        g.create_array(name, shape=data.shape, dtype=data.dtype, chunks=(2, 4))[...] = data
+        truth[name] = data
+    return root, truth
+
+
 def check_hierarchy(g, truth):
     assert isinstance(g, zarrlite.Group)
     assert sorted(g) == NAMES
@@ -49,6 +64,22 @@ def check_hierarchy(g, truth):
     for name, data in truth.items():
         np.testing.assert_array_equal(g[name][...], data)
     np.testing.assert_array_equal(g["sharded"][3:13, 5:19], truth["sharded"][3:13, 5:19])
+
+
+@pytest.mark.parametrize("scheme", ["s3", "gs", "az"])
+def test_listing_names_with_spaces_and_plus_signs(spaced, scheme):
+    """A space in a listing's prefix goes as %20: S3 reads '+' in a query as a plus sign, so a prefix
+    sent as `my+data%2F` listed nothing (or the wrong group: "two+words" for "two words")."""
+    root, truth = spaced
+    with (AzureServer if scheme == "az" else S3Server)(page_size=2) as server:
+        server.add_bucket("data", root)
+        g = zarrlite.open(f"{scheme}://data/my data/h.zarr", endpoint_url=server.endpoint_url)
+        assert sorted(g) == ["a+b", "two words", "two+words"]
+        assert sorted(g["two words"]) == ["x", "y"]
+        assert sorted(g["two+words"]) == ["w"]
+        assert sorted(g["a+b"]) == ["z"]
+        for name, data in truth.items():
+            np.testing.assert_array_equal(g[name][...], data)
 
 
 # -- S3 virtual-host addressing -----------------------------------------------------------------------

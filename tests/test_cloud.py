@@ -25,6 +25,8 @@ from zarrlite.stores.cloud import bucket_for, child_names_of, listing_url, parse
      "https://s3.us-west-2.amazonaws.com/my.dotted.bkt/?list-type=2&prefix=x%2F&delimiter=%2F"),
     ("s3://bkt/x", {"addressing_style": "path"}, "https://s3.amazonaws.com/bkt/x",
      "https://s3.amazonaws.com/bkt/?list-type=2&prefix=x%2F&delimiter=%2F"),
+    ("s3://bkt/my data/a+b", {}, "https://bkt.s3.amazonaws.com/my%20data/a%2Bb",
+     "https://bkt.s3.amazonaws.com/?list-type=2&prefix=my%20data%2Fa%2Bb%2F&delimiter=%2F"),
     ("s3://bkt/d/", {"endpoint_url": "http://127.0.0.1:9000"}, "http://127.0.0.1:9000/bkt/d",
      "http://127.0.0.1:9000/bkt/?list-type=2&prefix=d%2F&delimiter=%2F"),
     ("s3://bkt", {"endpoint_url": "http://minio.localhost:9000/", "addressing_style": "virtual"},

@@ -128,24 +128,29 @@ def _https_bucket(host: str, path: str) -> Bucket | None:
     return azure_bucket(m.group("account"), bucket, rest) if m else None
 
 
+def _query(query: dict) -> str:
+    return urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+
+
 def listing_url(bucket: Bucket, prefix: str, token: str | None) -> str:
     """The URL of one page of the listing of names directly below `prefix` (a full object-name prefix
-    ending in "/", or ""), continuing at `token` (None: the first page)."""
+    ending in "/", or ""), continuing at `token` (None: the first page). Values are percent-encoded,
+    a space as %20: S3 reads a '+' in a query as a plus sign, not a space."""
     query = {"prefix": prefix, "delimiter": "/"}
     if bucket.service == "s3":
         query = {"list-type": "2", **query}
         if token:
             query["continuation-token"] = token
-        return f"{bucket.bucket_url}/?{urllib.parse.urlencode(query)}"
+        return f"{bucket.bucket_url}/?{_query(query)}"
     if bucket.service == "gcs":
         if token:
             query["pageToken"] = token
         root, _, _ = bucket.bucket_url.rpartition("/")
-        return f"{root}/storage/v1/b/{urllib.parse.quote(bucket.bucket)}/o?{urllib.parse.urlencode(query)}"
+        return f"{root}/storage/v1/b/{urllib.parse.quote(bucket.bucket)}/o?{_query(query)}"
     query = {"restype": "container", "comp": "list", **query}
     if token:
         query["marker"] = token
-    return f"{bucket.bucket_url}?{urllib.parse.urlencode(query)}"
+    return f"{bucket.bucket_url}?{_query(query)}"
 
 
 @dataclass(frozen=True)
