@@ -23,6 +23,8 @@ from zarrlite.stores.cloud import bucket_for, child_names_of, listing_url, parse
      "https://bkt.s3.eu-west-1.amazonaws.com/?list-type=2&prefix=a%2F&delimiter=%2F"),
     ("s3://my.dotted.bkt/x", {"region": "us-west-2"}, "https://s3.us-west-2.amazonaws.com/my.dotted.bkt/x",
      "https://s3.us-west-2.amazonaws.com/my.dotted.bkt/?list-type=2&prefix=x%2F&delimiter=%2F"),
+    ("s3://Old_Bucket/x", {}, "https://s3.amazonaws.com/Old_Bucket/x",
+     "https://s3.amazonaws.com/Old_Bucket/?list-type=2&prefix=x%2F&delimiter=%2F"),
     ("s3://bkt/x", {"addressing_style": "path"}, "https://s3.amazonaws.com/bkt/x",
      "https://s3.amazonaws.com/bkt/?list-type=2&prefix=x%2F&delimiter=%2F"),
     ("s3://bkt/my data/a+b", {}, "https://bkt.s3.amazonaws.com/my%20data/a%2Bb",

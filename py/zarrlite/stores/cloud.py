@@ -21,6 +21,7 @@ SCHEMES = ("s3://", "gs://", "az://")
 MAX_LISTING_BYTES = 16 << 20  # one page of 1000 keys is ~0.3 MB; anything far larger is not a listing
 
 _S3_HOST = re.compile(r"^(?:(?P<bucket>.+)\.)?s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
+_DNS_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")  # a bucket name that can lead a host name
 _GCS_HOST = "storage.googleapis.com"
 _AZURE_HOST = re.compile(r"^(?P<account>[a-z0-9]+)\.blob\.core\.windows\.net$")
 
@@ -54,8 +55,9 @@ def s3_bucket(bucket: str, path: str = "", *, region: str | None = None, endpoin
               addressing_style: str | None = None) -> Bucket:
     """An S3 bucket: AWS's endpoint (of `region`, or the global one) or an S3-compatible `endpoint_url`.
     `addressing_style` "virtual" puts the bucket in the host name, "path" in the path; by default AWS is
-    virtual-host (path style for bucket names with dots, which no wildcard certificate covers) and an
-    `endpoint_url` is path style (as S3-compatible servers answer without DNS for each bucket)."""
+    virtual-host (path style for a bucket name that is not one DNS label: dots, which no wildcard
+    certificate covers, or the capitals and underscores of old us-east-1 buckets) and an `endpoint_url`
+    is path style (as S3-compatible servers answer without DNS for each bucket)."""
     if not bucket or "/" in bucket:
         raise StoreError(f"not an S3 bucket name: {bucket!r}")
     if addressing_style not in (None, "virtual", "path"):
@@ -69,7 +71,7 @@ def s3_bucket(bucket: str, path: str = "", *, region: str | None = None, endpoin
     else:
         scheme, base_path = "https", ""
         host = f"s3.{region}.amazonaws.com" if region else "s3.amazonaws.com"
-        virtual = addressing_style != "path" and "." not in bucket
+        virtual = addressing_style != "path" and _DNS_LABEL.match(bucket) is not None
     root = (f"{scheme}://{bucket}.{host}{base_path}" if virtual
             else f"{scheme}://{host}{base_path}/{urllib.parse.quote(bucket)}")
     return Bucket("s3", bucket, _join(root, path), root, _prefix(path))
