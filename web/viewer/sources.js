@@ -1,8 +1,11 @@
 // Getting local data into zl.open() without reading it: a dropped folder (a directory handle where the
-// browser gives one, else the entries walked into File objects), a dropped .zip, the directory picker.
+// browser gives one, else the entries walked into File objects), a dropped .zip, several dropped or
+// picked files (a kerchunk reference file and its targets), the directory picker.
 
 /**
- * What a drop holds, as something zl.open() takes.
+ * What a drop holds, as something zl.open() takes: one folder (a directory handle where the browser gives
+ * one, else its entries walked into File objects), one .zip, or several files and folders together (a
+ * kerchunk reference file with the files it names: Python finds the reference file among them).
  * @param {DataTransfer} dt
  * @returns {Promise<{source: any, label: string} | null>}
  */
@@ -21,11 +24,40 @@ export async function fromDrop(dt) {
     }
     const file = item.getAsFile();
     if (file && /\.zip$/i.test(file.name)) return { source: file, label: file.name };
-    if (file) throw new Error(`'${file.name}' is a file: drop a Zarr/N5 folder or a .zip of one`);
+    if (file && /\.json$/i.test(file.name)) return { source: [file], label: file.name };
+    if (file) throw new Error(`'${file.name}' is a file: drop a Zarr/N5 folder, a .zip of one, or a reference .json with the files it names`);
+  }
+  if (items.length > 1) {
+    // entries first, all of them: a DataTransfer's items are gone after the first await
+    const entries = items.map(i => i.webkitGetAsEntry?.() ?? null);
+    const loose = items.map(i => i.getAsFile());
+    const files = [];
+    for (const [k, entry] of entries.entries()) {
+      if (entry && entry.isDirectory) files.push(...await walk(entry, entry.name));
+      else if (loose[k]) files.push(loose[k]);
+    }
+    return { source: files, label: labelOf(files) };
   }
   const files = [...(dt.files ?? [])];
   if (files.length === 1 && /\.zip$/i.test(files[0].name)) return { source: files[0], label: files[0].name };
   return null;
+}
+
+/** A short label for several files: the reference file's name where there is one. */
+function labelOf(files) {
+  const json = files.find(f => /\.json$/i.test(f.name));
+  return json ? json.name : `${files.length} files`;
+}
+
+/**
+ * What the files input gives: one .zip, or several files (a reference .json with its targets).
+ * @param {FileList} list
+ * @returns {{source: any, label: string}}
+ */
+export function fromPickedFiles(list) {
+  const files = [...list];
+  if (files.length === 1 && /\.zip$/i.test(files[0].name)) return { source: files[0], label: files[0].name };
+  return { source: files, label: files.length === 1 ? files[0].name : labelOf(files) };
 }
 
 /** Walk a dropped directory entry into File objects carrying `relativePath` (names only; nothing read). */
@@ -87,7 +119,11 @@ export function bindLocalOpeners(open, onError) {
   });
   $("pick-zip").addEventListener("click", () => $("zip").click());
   $("folder").addEventListener("change", e => { const f = e.target.files; if (f?.length) open(f, folderLabel(f)); e.target.value = ""; });
-  $("zip").addEventListener("change", e => { const f = e.target.files?.[0]; if (f) open(f, f.name); e.target.value = ""; });
+  $("zip").addEventListener("change", e => {
+    const list = e.target.files;
+    if (list?.length) { const got = fromPickedFiles(list); open(got.source, got.label); }
+    e.target.value = "";
+  });
   let depth = 0;     // dragenter/dragleave pairs: the hint stays while the drag is over the page
   document.addEventListener("dragenter", e => { if (e.dataTransfer?.types?.includes("Files")) { depth++; $("drop-hint").hidden = false; e.preventDefault(); } });
   document.addEventListener("dragleave", () => { depth = Math.max(0, depth - 1); if (!depth) $("drop-hint").hidden = true; });
@@ -97,7 +133,7 @@ export function bindLocalOpeners(open, onError) {
     depth = 0; $("drop-hint").hidden = true;
     try {
       const got = e.dataTransfer && await fromDrop(e.dataTransfer);
-      if (!got) throw new Error("Drop one Zarr/N5 folder or one .zip");
+      if (!got) throw new Error("Drop one Zarr/N5 folder, one .zip, or a reference .json with the files it names");
       open(got.source, got.label);
     } catch (err) { onError(err); }
   });
