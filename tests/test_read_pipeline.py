@@ -61,3 +61,39 @@ def test_requests_go_on_while_decoding_waits_for_a_thread(tmp_path, server, layo
     fetched_while_busy, value = asyncio.run(read())
     np.testing.assert_array_equal(value, data)
     assert fetched_while_busy >= 2 * CONCURRENCY, fetched_while_busy
+
+
+def _request_threads():
+    return {t.ident for t in threading.enumerate() if t.name.startswith("zarrlite-http")}
+
+
+def test_a_new_store_starts_no_new_request_threads(tmp_path, server):
+    # Starting a thread waits for it to run: a store that started its own for every request in flight
+    # sent its first requests one after another on a loaded machine. The threads are the process's.
+    data = _write(tmp_path / "a.zarr", "chunked")
+    server.add_bucket("b", tmp_path)
+    server.latency = 0.05  # long enough that the chunk requests are all waiting at once
+    url = f"{server.endpoint_url}/b/a.zarr"
+    first = zarrlite.open(url, concurrency=8)
+    np.testing.assert_array_equal(first[...], data)
+    before = _request_threads()
+    second = zarrlite.open(url, concurrency=8)
+    server.clear_log()
+    np.testing.assert_array_equal(second[...], data)
+    assert server.most_in_flight >= 4  # the second store's requests overlapped too
+    started = _request_threads() - before
+    assert len(started) < 4, started  # a store with threads of its own starts 8 here
+    del first
+
+
+def test_a_read_keeps_more_than_32_requests_in_flight_by_default(tmp_path, server):
+    # 64 chunks, a server 0.3 s away: with the default concurrency (64 in CPython) they are asked
+    # together; 32 would take two round trips.
+    data = _write(tmp_path / "a.zarr", "chunked")
+    server.add_bucket("b", tmp_path)
+    arr = zarrlite.open(f"{server.endpoint_url}/b/a.zarr")
+    server.latency = 0.3
+    server.clear_log()
+    np.testing.assert_array_equal(arr[...], data)
+    assert len(server.log) == 64
+    assert server.most_in_flight > 32, server.most_in_flight

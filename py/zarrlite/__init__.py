@@ -10,7 +10,7 @@ from .errors import (BudgetError, ChunkError, CodecError, KeyRejectedError, Meta
                      SelectionError, StoreError, SyncUnavailableError, ZarrliteError, ZarrliteWarning)
 from .group import Group
 from .model import ImageModel, image_model, image_model_async
-from .runtime import DEFAULT_MAX_BYTES, IN_PYODIDE, run_sync
+from .runtime import DEFAULT_CONCURRENCY, DEFAULT_MAX_BYTES, IN_PYODIDE, run_sync
 
 if IN_PYODIDE:
     from .codecs import browser as _browser
@@ -24,14 +24,15 @@ __all__ = ["open", "open_async", "Array", "Group", "ZarrliteError", "MetadataErr
            "ImageModel", "image_model", "image_model_async"]
 
 
-async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES, concurrency: int = 32,
+async def open_async(source, path: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES,
+                     concurrency: int = DEFAULT_CONCURRENCY,
                      cache_bytes: int = 256 << 20, **store_options) -> Array | Group:
     """Open the array or group at `path` in `source` (a directory, a .zip, an http(s) URL or a store).
 
     `max_bytes` bounds what one read may allocate; `cache_bytes` is the chunk cache of remote stores;
-    `concurrency` bounds the chunks of one read and the requests in flight (32: at 100 ms a request, 16
-    left a full read twice as slow as the fastest peer's); other options go to the HTTP store (`retries`,
-    `timeout`, `headers`; `region`, `endpoint_url` for s3:// gs:// az://; `storage_options` for fsspec).
+    `concurrency` bounds the chunks of one read and the requests in flight (runtime.DEFAULT_CONCURRENCY:
+    64 in CPython, 32 in the browser); other options go to the HTTP store (`retries`, `timeout`,
+    `headers`; `region`, `endpoint_url` for s3:// gs:// az://; `storage_options` for fsspec).
     """
     from .nodes import open_node
     from .reopen import OpenedWith

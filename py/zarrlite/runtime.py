@@ -17,6 +17,11 @@ T = TypeVar("T")
 # Memory budget for one selection (bytes): a browser tab's WASM heap is small.
 DEFAULT_MAX_BYTES = (512 << 20) if IN_PYODIDE else (8 << 30)
 
+# Requests, and chunks of one read, in flight. CPython: 64 (at 100 ms a request 32 held a full read of 257
+# chunks to 8 round trips and 100 boxes behind readers that send every request at once); the browser: 32
+# (fetch itself queues past a few connections a host).
+DEFAULT_CONCURRENCY = 32 if IN_PYODIDE else 64
+
 
 _pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first use (never in Pyodide)
 CPU_THREADS = 1 if IN_PYODIDE else max(2, os.cpu_count() or 2)   # the pool's threads (run_cpu)

@@ -8,12 +8,12 @@ import queue
 import socket
 import urllib.parse
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import StoreError
-from ..runtime import per_loop
+from ..runtime import DEFAULT_CONCURRENCY, per_loop
 from .gather import RangeGatherer
 from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_from
+from .request_threads import request_threads
 
 
 def proxy_for(scheme: str, netloc: str) -> tuple[str, int] | None:
@@ -43,7 +43,7 @@ class HttpStore:
     fetch: http:// URLs in absolute form, https:// through a CONNECT tunnel.
     """
 
-    def __init__(self, url: str, *, concurrency: int = 32, retries: int = 4, timeout: float = 30.0,
+    def __init__(self, url: str, *, concurrency: int = DEFAULT_CONCURRENCY, retries: int = 4, timeout: float = 30.0,
                  backoff: float = 0.1, headers: dict | None = None):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
@@ -61,10 +61,7 @@ class HttpStore:
         self.concurrency = concurrency
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
-        # A blocking request holds a thread for its whole round trip: one thread per request in flight
-        # (asyncio's default executor has cores + 4, which caps a distant server at ~6 requests at once).
-        self._threads = ThreadPoolExecutor(concurrency, thread_name_prefix="zarrlite-http")
-        weakref.finalize(self, self._threads.shutdown, wait=False)
+        self._base_path = self._path(self.url)  # what a key's request names: key_url(_base_path, key)
         self.bytes_received = 0
         self.requests = 0
         self.forbidden = ForbiddenKeys(self.url)  # keys refused with 403, read as missing
@@ -127,13 +124,14 @@ class HttpStore:
                         int(length) if length and length.isdigit() else None)
 
     def _in_thread(self, path: str, range_header: str | None):
-        return asyncio.get_running_loop().run_in_executor(self._threads, self._request_once, path, range_header)
+        return request_threads().run(self._request_once, path, range_header)  # a thread per request in flight
 
     async def _fetch(self, key: str, start: int, length: int | None) -> bytes | None:
-        return await self._fetch_url(self.key_url(key), start, length, lambda: self.forbidden.note(key))
+        return await self._fetch_url(self.key_url(key), start, length, lambda: self.forbidden.note(key),
+                                     key_url(self._base_path, key))
 
-    async def _fetch_url(self, url: str, start: int, length: int | None, forbidden=None) -> bytes | None:
-        path = self._path(url)
+    async def _fetch_url(self, url: str, start: int, length: int | None, forbidden=None, path=None) -> bytes | None:
+        path = path or self._path(url)
 
         def send(range_header):
             return self._in_thread(path, range_header)
@@ -154,7 +152,7 @@ class HttpStore:
 
     async def size(self, key):
         """The value's size from a one-byte range (http_rules.size_from)."""
-        answer = await self._in_thread(self._path(self.key_url(key)), SIZE_RANGE)
+        answer = await self._in_thread(key_url(self._base_path, key), SIZE_RANGE)
         return await size_from(None if isinstance(answer, NoAnswer) else answer, lambda: self.get(key))
 
     async def list(self, prefix=""):
