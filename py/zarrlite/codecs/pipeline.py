@@ -121,6 +121,17 @@ class Pipeline:
     def decode_sync(self, data, spec: ChunkSpec, part: tuple[int, int] | None = None) -> np.ndarray:
         return run_sync(self.decode_steps(data, spec, part))
 
+    def decoder(self, spec: ChunkSpec):
+        """decode(data) -> the chunk, the same as `decode_sync(data, spec)`, set up once for many chunks of
+        `spec`: a sharded read decodes thousands of small inner chunks, and walking the steps costs about
+        what decoding one does. One compressor straight to C-order elements (an array->bytes codec with a
+        `decoder`) is called directly; any other chain walks its steps."""
+        to_array = getattr(self.array_bytes, "decoder", None)
+        if self.array_array or len(self.bytes_bytes) != 1 or to_array is None or self.is_async:
+            return lambda data: self.decode_sync(data, spec)
+        codec, limit, arr = self.bytes_bytes[0], self.array_bytes.max_encoded_size(spec), to_array(spec)
+        return lambda data: arr(_check_limit(codec.decode(data, limit), limit, codec))
+
     async def decode_async(self, data, spec: ChunkSpec) -> np.ndarray:
         return await run_async(self.decode_steps(data, spec))
 
