@@ -55,7 +55,10 @@ def _value(value, url_of) -> str | list:
 
 
 def _inside(path: str, folder: str) -> bool:
-    return os.path.commonpath([path, folder]) == folder
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # another drive
+        return False
 
 
 def served_references(path: str, allow=()) -> ServedReferences | None:
