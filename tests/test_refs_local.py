@@ -144,3 +144,19 @@ def test_the_matching_rule(target, folder, names, want):
 def test_the_matching_rule_refuses(target, names, message):
     with pytest.raises(zarrlite.StoreError, match=message):
         dropped_file(target, "", names)
+
+
+@pytest.mark.parametrize("compression", ["stored", "deflated"])
+def test_a_zip_of_references_and_targets(h5, tmp_path, compression):
+    import zipfile
+
+    from zarrlite.stores.zip import ZipStore
+
+    root, _, truth = h5
+    path = tmp_path / "refs.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED if compression == "stored" else zipfile.ZIP_DEFLATED) as z:
+        z.write(root / "refs.json", "bundle/refs.json")
+        z.write(root / "data.h5", "bundle/data.h5")
+    g = zarrlite.open(LocalFilesStore(ZipStore(str(path))))
+    for name in ("gz", "grp/deep", "partial"):
+        assert_same(g[name][...], truth[name])
