@@ -1,8 +1,10 @@
-"""zarrlite in the browser vs bare Pyodide and zarrita.js, in one headless Chromium run.
+"""zarrlite in the browser vs bare Pyodide, zarrita.js and fizarrita, in one headless Chromium run.
 
-    .venv/bin/python bench/browser_bench.py [--planes 8] [--repeat 3]
+    .venv/bin/python bench/browser_bench.py [--planes 8] [--repeat 3] [--starts 3] [--no-busy]
 
-Serves web/dist/ (cacheable, as a static host would) and the data on 127.0.0.1, then measures:
+Serves web/dist/ (cacheable, as a static host would) and the data on 127.0.0.1 (only the bytes a range
+asks for are read; the data are sent `Cache-Control: no-store`, so Chromium's HTTP cache never answers
+a repeated read), then measures:
   - bare Pyodide start (`loadPyodide` from the page, fresh profile): the floor; and the same after a
     reload (warm floor). Twice: with Pyodide's files as npm ships them, and with the site's (whose
     standard library build-web.sh precompiles);
@@ -12,10 +14,15 @@ Serves web/dist/ (cacheable, as a static host would) and the data on 127.0.0.1, 
   Each start sample runs in its own on-disk profile, as a user's browser has: an incognito-like
   context keeps its HTTP cache in memory, where an entry may be at most 1/8 of a 50 MB cache, so the
   10 MB pyodide.asm.wasm would be fetched again on every "warm" start, and V8's WASM code cache is off;
-  - slice reads (whole 2048x2048 uint16 planes and 1024x1024 boxes) in MB/s, zarrlite (worker, result
-    transferred) vs zarrita.js (main thread), per codec: zstd, blosc-lz4, gzip (gzip: Pyodide's zlib
-    vs fflate in zarrita — the codec choice of the browser back-end);
-  - how busy those plane reads keep the page's threads, from V8's CPU profiler (samples not idle, per
+  - slice reads in MB/s (uint16 values read per second): whole 2048x2048 planes and 1024x1024 boxes,
+    one after the other, of plain Zarr v3 (512x512 chunks) and sharded Zarr v3 (a 2048x2048 shard per
+    plane of 256x256 inner chunks), per codec: zstd, blosc-lz4, gzip. Readers: zarrlite (worker,
+    result transferred), zarrita.js (main thread) and fizarrita (zarrita.js with its decoding on a
+    worker pool of navigator.hardwareConcurrency workers). Every timed repetition opens the array
+    afresh (nothing read before is kept by any reader), the readers take turns in a rotating order, and
+    every value each reader returns is checked against numpy's (a position-weighted digest per read): a
+    reader that fails or returns wrong values is shown so in the table;
+  - how busy plane reads keep the page's threads, from V8's CPU profiler (samples not idle, per
     plane): the busiest thread (the one that caps throughput once there are cores to spare: zarrita's
     main thread; zarrlite's worker or a chunk worker) and all of them together (page and workers).
 Prints one table.
@@ -24,11 +31,15 @@ Prints one table.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import statistics
 import sys
 import tempfile
-import time
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -36,15 +47,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 sys.path.insert(0, str(ROOT / "py"))
-from server import start_server  # noqa: E402
+from server import Counters, Handler  # noqa: E402
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 SHAPE = (8, 2048, 2048)
-CHUNKS = (1, 512, 512)
+LAYOUTS = {"plain": {"chunks": (1, 512, 512)}, "sharded": {"shards": (1, 2048, 2048), "chunks": (1, 256, 256)}}
+BOX = (512, 1536)  # rows and columns of the boxes
+RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+READERS = ("zarrlite", "zarrita.js", "fizarrita")
 
 
-def write_data(root: Path, planes: int):
+def write_data(root: Path, planes: int) -> tuple[np.ndarray, list[str]]:
+    """The uint16 test volume, written by zarr-python as `<layout>-<codec>.zarr` for every layout and
+    codec; returns it and the names."""
     import zarr
     from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
 
@@ -55,11 +71,77 @@ def write_data(root: Path, planes: int):
     data = np.clip(data, 0, 65535).astype("<u2")
     codecs = {"zstd": ZstdCodec(level=3), "blosc-lz4": BloscCodec(cname="lz4", clevel=5, shuffle="shuffle"),
               "gzip": GzipCodec(level=5)}
-    for name, codec in codecs.items():
-        a = zarr.create_array(str(root / f"{name}.zarr"), shape=(planes,) + SHAPE[1:], dtype="<u2",
-                              chunks=CHUNKS, compressors=[codec], overwrite=True)
-        a[...] = data
-    return list(codecs)
+    names = []
+    for layout, grid in LAYOUTS.items():
+        for name, codec in codecs.items():
+            a = zarr.create_array(str(root / f"{layout}-{name}.zarr"), shape=data.shape, dtype="<u2",
+                                  compressors=[codec], overwrite=True, **grid)
+            a[...] = data
+            names.append(f"{layout}-{name}")
+    return data, names
+
+
+def digest(values: np.ndarray) -> int:
+    """DIGEST_JS of the flattened values: sum of v[i] * ((i + 1) * 2654435761 mod 2**32), mod 2**32."""
+    v = np.ascontiguousarray(values).ravel().astype(np.uint64)
+    w = ((np.arange(1, v.size + 1, dtype=np.uint64) * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF))
+    return int(((v * w) & np.uint64(0xFFFFFFFF)).sum()) & 0xFFFFFFFF
+
+
+class DataHandler(Handler):
+    """tests/browser/server.py's handler, but under /data/ a range reads only its bytes (the test
+    server reads the whole file for each request: a benchmark would measure it) and nothing may be
+    cached (`no-store`: a repeated read must reach the server, for every reader)."""
+
+    def end_headers(self):
+        if self.cors:
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Expose-Headers", "Content-Range")
+        self.send_header("Cache-Control", "no-store" if self.path.startswith("/data/") else self.cache)
+        SimpleHTTPRequestHandler.end_headers(self)
+
+    def do_GET(self):
+        if not self.path.startswith("/data/"):
+            return super().do_GET()
+        path = self.translate_path(self.path)
+        rng = self.headers.get("Range")
+        if not os.path.isfile(path):
+            self.send_error(404)
+            self.counters.add(self.path, rng, 404, 0)
+            return
+        size = os.path.getsize(path)
+        start, end, status = 0, size - 1, 200
+        m = RANGE.match(rng.strip()) if rng else None
+        if m and (m.group(1) or m.group(2)):
+            if m.group(1):
+                start, end = int(m.group(1)), min(int(m.group(2)) if m.group(2) else size - 1, size - 1)
+            else:
+                start = max(size - int(m.group(2)), 0)
+            status = 206
+        with open(path, "rb") as f:
+            f.seek(start)
+            body = f.read(max(end + 1 - start, 0))
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes")
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{start + len(body) - 1}/{size}")
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        self.counters.add(self.path, rng, status, len(body))
+
+
+def start_bench_server(dist: Path, data_dir: Path):
+    """web/dist at / (cacheable: max-age), the data at /data/ (DataHandler), on 127.0.0.1."""
+    handler = type("H", (DataHandler,), {"data_dir": data_dir, "counters": Counters(), "cache": "max-age=3600"})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(dist)))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return type("Server", (), {"url": f"http://127.0.0.1:{httpd.server_address[1]}", "httpd": httpd})
 
 
 BARE_JS = """async folder => {
@@ -79,46 +161,75 @@ FIRST_PIXEL_JS = """async url => {
   return performance.now();
 }"""
 
-READS_JS = """async ({url, planes, repeat, box}) => {
+# The digest of a read's values (see `digest`), outside the timed part.
+DIGEST_JS = """d => { let h = 0; for (let i = 0; i < d.length; i++) h = (h + Math.imul(d[i], Math.imul(i + 1, 2654435761))) >>> 0;
+                      return h; }"""
+
+# How each reader opens an array afresh: `opener(url, box)` -> a function reading plane i (or its box).
+OPENERS_JS = """async () => {
   const zl = await window.zarrlite;
   const zarr = await import("./bench/zarrita.js");
-  const sel = i => box ? [i, [512, 1536], [512, 1536]] : [i, null, null];
-  const zsel = i => box ? [i, zarr.slice(512, 1536), zarr.slice(512, 1536)] : [i, null, null];
-  const times = { zarrlite: [], zarrita: [] };
-  await zl.open(url);
-  const arr = await zarr.open(new zarr.FetchStore(url), { kind: "array" });
-  let bytes = 0;
+  const fiz = await import("./bench/fizarrita.js");
+  const workerUrl = new URL("./bench/fizarrita-worker.js", location.href);
+  window.fizarritaPool ??= new fiz.WorkerPool(navigator.hardwareConcurrency || 2);
+  const [lo, hi] = %s;
+  return {
+    zarrlite: async (url, box) => {
+      await zl.open(url);
+      return i => zl.read("", box ? [i, [lo, hi], [lo, hi]] : [i, null, null]);
+    },
+    "zarrita.js": async (url, box) => {
+      const arr = await zarr.open(new zarr.FetchStore(url), { kind: "array" });
+      return i => zarr.get(arr, box ? [i, zarr.slice(lo, hi), zarr.slice(lo, hi)] : [i, null, null]);
+    },
+    fizarrita: async (url, box) => {
+      const arr = await fiz.open(new fiz.FetchStore(url), { kind: "array" });
+      const sel = i => box ? [i, fiz.slice(lo, hi), fiz.slice(lo, hi)] : [i, null, null];
+      return i => fiz.getWorker(arr, sel(i), { pool: window.fizarritaPool, workerUrl });
+    },
+  };
+}""" % list(BOX)
+
+# One case: every reader `repeat` times, in a rotating order, each time from a fresh open.
+# -> {times: {reader: [ms]}, digests: {reader: [[digest per plane] per repetition]}, errors: {reader: text}}
+READS_JS = """async ({url, planes, repeat, box, readers}) => {
+  const openers = await (%s)();
+  const digest = %s;
+  const times = {}, digests = {}, errors = {};
   for (let r = 0; r < repeat; r++) {
-    let t0 = performance.now(); bytes = 0;
-    for (let i = 0; i < planes; i++) bytes += (await zl.read("", sel(i))).data.byteLength;
-    times.zarrlite.push(performance.now() - t0);
-    t0 = performance.now();
-    let zbytes = 0;
-    for (let i = 0; i < planes; i++) zbytes += (await zarr.get(arr, zsel(i))).data.byteLength;
-    times.zarrita.push(performance.now() - t0);
-    if (zbytes !== bytes) throw new Error(`zarrita read ${zbytes} bytes, zarrlite ${bytes}`);
+    const order = readers.slice(r %% readers.length).concat(readers.slice(0, r %% readers.length));
+    for (const name of order) {
+      if (errors[name]) continue;
+      try {
+        const read = await openers[name](url, box);
+        const out = [];
+        const t0 = performance.now();
+        for (let i = 0; i < planes; i++) out.push((await read(i)).data);
+        (times[name] ??= []).push(performance.now() - t0);
+        (digests[name] ??= []).push(out.map(digest));
+      } catch (err) {
+        errors[name] = String((err && err.message) || err).slice(0, 120);
+      }
+    }
   }
-  return { bytes, times };
-}"""
+  return { times, digests, errors };
+}""" % (OPENERS_JS, DIGEST_JS)
 
 
-# One reader, warmed up (every plane read once), then `window.go()` reads the planes `repeat` times.
-CPU_SETUP_JS = """async ({url, which, planes, repeat}) => {
-  const zarr = await import("./bench/zarrita.js");
-  let read;
-  if (which === "zarrlite") {
-    const { Zarrlite } = await import("./zarrlite.js");
-    const zl = await Zarrlite.create();
-    await zl.open(url);
-    read = i => zl.read("", [i, null, null]);
-  } else {
-    const arr = await zarr.open(new zarr.FetchStore(url), { kind: "array" });
-    read = i => zarr.get(arr, [i, null, null]);
-  }
+# One reader, warmed up (every plane read once), then `window.go()` reads the planes `repeat` times,
+# each time from a fresh open.
+CPU_SETUP_JS = """async ({url, which, planes, repeat, box}) => {
+  const openers = await (%s)();
+  const read = await openers[which](url, box);
   for (let i = 0; i < planes; i++) await read(i);
-  await new Promise(r => setTimeout(r, 1000));  // chunk workers started, caches filled
-  window.go = async () => { for (let r = 0; r < repeat; r++) for (let i = 0; i < planes; i++) await read(i); };
-}"""
+  await new Promise(r => setTimeout(r, 1000));  // chunk workers started
+  window.go = async () => {
+    for (let r = 0; r < repeat; r++) {
+      const read = await openers[which](url, box);
+      for (let i = 0; i < planes; i++) await read(i);
+    }
+  };
+}""" % OPENERS_JS
 
 
 def thread_busy(trace: bytes) -> dict:
@@ -144,14 +255,14 @@ def thread_busy(trace: bytes) -> dict:
     return busy
 
 
-def busy_per_plane(p, srv, url: str, which: str, planes: int, repeat: int) -> tuple[float, float]:
-    """(busy ms per plane of the busiest page thread, of all page threads) while `which` reads."""
+def busy_per_plane(p, srv, url: str, which: str, planes: int, repeat: int, box: bool) -> tuple[float, float]:
+    """(busy ms per read of the busiest page thread, of all page threads) while `which` reads."""
     browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
     try:
         page = browser.new_page()
         page.set_default_timeout(180_000)
-        page.goto(srv.url + "/protocol.js")
-        page.evaluate(CPU_SETUP_JS, {"url": url, "which": which, "planes": planes, "repeat": repeat})
+        page.goto(srv.url + "/index.html")
+        page.evaluate(CPU_SETUP_JS, {"url": url, "which": which, "planes": planes, "repeat": repeat, "box": box})
         browser.start_tracing(page=page, categories=["disabled-by-default-v8.cpu_profiler"])
         page.evaluate("window.go()")
         busy = thread_busy(browser.stop_tracing())
@@ -174,24 +285,70 @@ def stock_pyodide(out: Path) -> Path:
     return out
 
 
+def read_rows(page, srv, data: np.ndarray, names: list[str], planes: int, repeat: int) -> list[tuple]:
+    """(case, {reader: MB/s or the reason it has none}) per layout, codec and selection."""
+    rows = []
+    for box in (False, True):
+        sel = (slice(*BOX), slice(*BOX)) if box else (slice(None), slice(None))
+        want = [digest(data[(i,) + sel]) for i in range(planes)]
+        mb = planes * data[(0,) + sel].nbytes / 1e6
+        for name in names:
+            r = page.evaluate(READS_JS, {"url": f"{srv.url}/data/{name}.zarr", "planes": planes, "repeat": repeat,
+                                         "box": box, "readers": list(READERS)})
+            speeds = {}
+            for reader in READERS:
+                if reader in r["errors"]:
+                    speeds[reader] = f"fails: {r['errors'][reader]}"
+                elif any(d != want for d in r["digests"][reader]):
+                    speeds[reader] = "wrong values"
+                else:
+                    speeds[reader] = mb / (min(r["times"][reader]) / 1000)
+            rows.append((f"{name} {'1024² boxes' if box else '2048² planes'}", speeds))
+            print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def print_reads(rows: list[tuple]):
+    print(f"\n{'reads, MB/s (best of the repetitions)':<34} {'zarrlite':>9} {'zarrita.js':>10} {'fizarrita':>10} "
+          f"{'/zarrita':>8} {'/fizarr.':>8}")
+    print("-" * 84)
+    problems = []
+    for case, speeds in rows:
+        cells, zl = [], speeds["zarrlite"]
+        for reader in READERS:
+            v = speeds[reader]
+            if isinstance(v, str):
+                problems.append(f"{case}, {reader}: {v}")
+                v = "wrong" if v == "wrong values" else "fails"
+                cells.append(f"{v:>10}")
+            else:
+                cells.append(f"{v:>10.0f}")
+        ratios = [f"{zl / speeds[p]:>7.2f}x" if isinstance(zl, float) and isinstance(speeds[p], float) else f"{'-':>8}"
+                  for p in READERS[1:]]
+        print(f"{case:<34}" + "".join(cells) + " " + " ".join(ratios))
+    for p in problems:
+        print(f"  {p}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--planes", type=int, default=SHAPE[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--starts", type=int, default=3, help="cold/warm start samples")
+    ap.add_argument("--starts", type=int, default=3, help="cold/warm start samples (0: none)")
+    ap.add_argument("--no-busy", action="store_true", help="skip the CPU-profile rows")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     dist = ROOT / "web" / "dist"
-    if not (dist / "pyodide" / "pyodide-lock.json").exists():
+    if not (dist / "pyodide" / "pyodide-lock.json").exists() or not (dist / "bench" / "fizarrita.js").exists():
         sys.exit("web/dist/ is not built: run ./build.sh")
     tmp = Path(tempfile.mkdtemp(prefix="zarrlite-bench-"))
     try:
-        print(f"writing {args.planes}x2048x2048 uint16 per codec ...", file=sys.stderr)
-        codecs = write_data(tmp, args.planes)
+        print(f"writing {args.planes}x2048x2048 uint16 per layout and codec ...", file=sys.stderr)
+        data, names = write_data(tmp, args.planes)
         stock_pyodide(tmp / "stock-pyodide")
-        srv = start_server(dist, tmp, cache="max-age=3600")
-        rows = []
+        srv = start_bench_server(dist, tmp)
+        first = f"{srv.url}/data/plain-zstd.zarr"
         with sync_playwright() as p:
             def fresh_page():
                 # A new on-disk profile (see the module docstring). No request routing here:
@@ -200,7 +357,7 @@ def main():
                 ctx = p.chromium.launch_persistent_context(tempfile.mkdtemp(dir=tmp), headless=True,
                                                            executable_path=shutil.which("chromium"), args=FLAGS)
                 page = ctx.pages[0] if ctx.pages else ctx.new_page()
-                page.set_default_timeout(180_000)
+                page.set_default_timeout(300_000)
                 return ctx, page
 
             floors = {"npm": ("data/stock-pyodide/", [], []), "site": ("pyodide/", [], [])}
@@ -216,43 +373,44 @@ def main():
             for _ in range(args.starts):
                 ctx, page = fresh_page()
                 page.goto(srv.url + "/index.html")
-                cold.append(page.evaluate(FIRST_PIXEL_JS, f"{srv.url}/data/zstd.zarr"))
+                cold.append(page.evaluate(FIRST_PIXEL_JS, first))
                 page.reload()
-                warm.append(page.evaluate(FIRST_PIXEL_JS, f"{srv.url}/data/zstd.zarr"))
-                if _ == args.starts - 1:
-                    reads = {}
-                    for codec in codecs:
-                        for box in (False, True):
-                            reads[(codec, box)] = page.evaluate(READS_JS, {
-                                "url": f"{srv.url}/data/{codec}.zarr", "planes": args.planes,
-                                "repeat": args.repeat, "box": box})
+                warm.append(page.evaluate(FIRST_PIXEL_JS, first))
                 ctx.close()
-            busy = {which: busy_per_plane(p, srv, f"{srv.url}/data/zstd.zarr", which, args.planes, args.repeat)
-                   for which in ("zarrlite", "zarrita")}
+            ctx, page = fresh_page()
+            page.goto(srv.url + "/index.html")
+            reads = read_rows(page, srv, data, names, args.planes, args.repeat)
+            ctx.close()
+            busy = {}
+            if not args.no_busy:
+                for name, box in (("plain-zstd", False), ("sharded-zstd", True)):
+                    for which in READERS[:2]:
+                        busy[(name, box, which)] = busy_per_plane(p, srv, f"{srv.url}/data/{name}.zarr", which,
+                                                                  args.planes, args.repeat, box)
         med = statistics.median
-        print()
-        print(f"{'measure':<44} {'zarrlite':>10} {'peer':>10} {'ratio':>7}")
-        print("-" * 74)
-        for which, (_, coldf, warmf) in floors.items():
-            print(f"{f'bare loadPyodide, {which} files, cold, s':<44} {'':>10} {med(coldf) / 1000:>10.2f}")
-            print(f"{f'bare loadPyodide, {which} files, warm, s':<44} {'':>10} {med(warmf) / 1000:>10.2f}")
-        for which, (_, coldf, warmf) in floors.items():
-            print(f"{f'cold start to first pixel vs {which} floor, s':<44} {med(cold) / 1000:>10.2f} "
-                  f"{med(coldf) / 1000:>10.2f} {med(cold) / med(coldf):>6.2f}x")
-            print(f"{f'warm start to first pixel vs {which} floor, s':<44} {med(warm) / 1000:>10.2f} "
-                  f"{med(warmf) / 1000:>10.2f} {med(warm) / med(warmf):>6.2f}x")
-        for (codec, box), r in reads.items():
-            mb = r["bytes"] / 1e6
-            zl, zr = mb / (min(r["times"]["zarrlite"]) / 1000), mb / (min(r["times"]["zarrita"]) / 1000)
-            what = "1024x1024 boxes" if box else "2048x2048 planes"
-            print(f"{f'{codec} {what}, MB/s (vs zarrita.js)':<44} {zl:>10.0f} {zr:>10.0f} {zl / zr:>6.2f}x")
-        (zl_max, zl_all), (zr_max, zr_all) = busy["zarrlite"], busy["zarrita"]
-        print(f"{'zstd planes: busiest thread busy per plane, ms':<44} {zl_max:>10.1f} {zr_max:>10.1f} "
-              f"{zl_max / zr_max:>6.2f}x")
-        print(f"{'zstd planes: all page threads busy per plane, ms':<44} {zl_all:>10.1f} {zr_all:>10.1f} "
-              f"{zl_all / zr_all:>6.2f}x")
-        print(f"\nstarts: {args.starts} samples each (median); reads: best of {args.repeat}, {args.planes} planes; "
-              f"busy: V8 CPU-profiler samples not idle, {args.repeat} x {args.planes} planes")
+        print(f"\nload average at the end: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+        if args.starts:
+            print(f"\n{'start':<44} {'zarrlite':>10} {'peer':>10} {'ratio':>7}")
+            print("-" * 74)
+            for which, (_, coldf, warmf) in floors.items():
+                print(f"{f'bare loadPyodide, {which} files, cold, s':<44} {'':>10} {med(coldf) / 1000:>10.2f}")
+                print(f"{f'bare loadPyodide, {which} files, warm, s':<44} {'':>10} {med(warmf) / 1000:>10.2f}")
+            for which, (_, coldf, warmf) in floors.items():
+                print(f"{f'cold start to first pixel vs {which} floor, s':<44} {med(cold) / 1000:>10.2f} "
+                      f"{med(coldf) / 1000:>10.2f} {med(cold) / med(coldf):>6.2f}x")
+                print(f"{f'warm start to first pixel vs {which} floor, s':<44} {med(warm) / 1000:>10.2f} "
+                      f"{med(warmf) / 1000:>10.2f} {med(warm) / med(warmf):>6.2f}x")
+        print_reads(reads)
+        if busy:
+            print(f"\n{'busy per read, ms (vs zarrita.js)':<44} {'zarrlite':>10} {'zarrita.js':>10} {'ratio':>7}")
+            print("-" * 74)
+            for name, box in (("plain-zstd", False), ("sharded-zstd", True)):
+                (zl_max, zl_all), (zr_max, zr_all) = busy[(name, box, "zarrlite")], busy[(name, box, "zarrita.js")]
+                what = f"{name} {'boxes' if box else 'planes'}"
+                print(f"{f'{what}: busiest thread':<44} {zl_max:>10.1f} {zr_max:>10.1f} {zl_max / zr_max:>6.2f}x")
+                print(f"{f'{what}: all page threads':<44} {zl_all:>10.1f} {zr_all:>10.1f} {zl_all / zr_all:>6.2f}x")
+        print(f"\nstarts: {args.starts} samples each (median); reads: best of {args.repeat} fresh opens, "
+              f"{args.planes} reads; busy: V8 CPU-profiler samples not idle, {args.repeat} x {args.planes} reads")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -16,6 +16,7 @@
 #                           pyodide-lock.json listing them
 #     viewer/               web/viewer/ when it exists
 #     bench/zarrita.js      zarrita.js bundle, for bench/browser_bench.py only
+#     bench/fizarrita*.js   fizarrita (zarrita.js + worker pool) and its codec worker, likewise
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/build-env.sh"
 PYODIDE_VERSION=0.27.7
@@ -208,6 +209,18 @@ bundle_js() {
     node_modules/.bin/esbuild web/bench-zarrita-entry.js --bundle --format=esm --platform=browser \
       --target=es2020 --minify --log-level=warning --outfile="$DIST/bench/zarrita.js"
     stamp zarrita "$h"
+  fi
+  h="$(hash_of web/bench-fizarrita-entry.js package-lock.json)"
+  if [ ! -s "$DIST/bench/fizarrita-worker.js" ] || ! fresh fizarrita "$h"; then
+    log "esbuild bench/fizarrita.js"
+    # the worker from its own file: as an import it would be dropped (the package says sideEffects: false);
+    # with the zarrita.js it was built for (0.6: 0.7 renamed the codecs' data_type to dataType)
+    for f in web/bench-fizarrita-entry.js:fizarrita node_modules/@fideus-labs/fizarrita/dist/codec-worker.js:fizarrita-worker; do
+      node_modules/.bin/esbuild "${f%%:*}" --bundle --format=esm --platform=browser \
+        --target=es2020 --minify --log-level=warning --alias:zarrita=zarrita-for-fizarrita \
+        --outfile="$DIST/bench/${f##*:}.js"
+    done
+    stamp fizarrita "$h"
   fi
   local f
   for f in zarrlite.js worker.js protocol.js rpc.js chunk-pool.js chunk-worker.js index.html; do
