@@ -75,3 +75,12 @@ test("debounced calls once after a burst", async () => {
   await new Promise(r => setTimeout(r, 60));
   assert.equal(n, 1);
 });
+
+test("a link's object-store options are what zl.open takes, and only for URL sources", async () => {
+  const { linkOptions } = await import("../../web/viewer/sources.js");
+  const q = "?source=az://c/x.zarr&plane=3&region=eu&endpoint_url=http%3A%2F%2F127.0.0.1%3A9000"
+    + "&addressing_style=virtual&account_name=acct&window=0,9";
+  assert.deepEqual(linkOptions("az://c/x.zarr", q),
+    { region: "eu", endpoint_url: "http://127.0.0.1:9000", addressing_style: "virtual", account_name: "acct" });
+  assert.deepEqual(linkOptions({ files: [] }, q), {});
+});

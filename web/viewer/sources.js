@@ -139,15 +139,18 @@ export function bindLocalOpeners(open, onError) {
   });
 }
 
+const LINK_OPTIONS = ["region", "endpoint_url", "addressing_style", "account_name"];
+
 /**
- * The object-store options a link carries beside its `source` (`?source=s3://bucket/x.zarr&region=…`, or
- * `&endpoint_url=…` for an S3-compatible store), for `zl.open`; none for local sources.
+ * The object-store options a link carries beside its `source` (`?source=s3://bucket/x.zarr&region=…`,
+ * `&endpoint_url=…` for an S3-compatible store, `&addressing_style=virtual`, `&account_name=…` for `az://`),
+ * for `zl.open` (protocol.js HttpOptions); none for local sources.
  * @param {any} source
  * @param {string} [search] the page URL's query
- * @returns {import("../protocol.js").HttpOptions}
+ * @returns {{region?: string, endpoint_url?: string, addressing_style?: "virtual" | "path", account_name?: string}}
  */
 export function linkOptions(source, search = location.search) {
   if (typeof source !== "string") return {};
   const params = new URLSearchParams(search);
-  return Object.fromEntries(["region", "endpoint_url"].filter(k => params.get(k)).map(k => [k, params.get(k)]));
+  return Object.fromEntries(LINK_OPTIONS.filter(k => params.get(k)).map(k => [k, params.get(k)]));
 }

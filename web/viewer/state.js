@@ -14,9 +14,9 @@ export const valuesChannel = () => [{ index: 0, label: "values", color: "gray", 
  * The query string of a view.
  * @param {{source: string | null, image: import("./image.js").ImageModel | null, index: number[],
  *   zoom: number, cx: number, cy: number, invert: boolean, expr: string, chunkMap: boolean,
- *   sourceOptions?: {region?: string, endpoint_url?: string}}} v
+ *   sourceOptions?: ReturnType<typeof import("./sources.js").linkOptions>}} v
  *   expr: the expression applied, or else the one a link brought that waits for Apply (it stays in the link);
- *   sourceOptions: how the source was opened (a bucket's region, endpoint_url), kept so the link reopens it
+ *   sourceOptions: how the source was opened (a bucket's region, endpoint_url, addressing_style, account_name), kept so the link reopens it
  */
 export function stateQuery(v) {
   const p = new URLSearchParams();
