@@ -1,8 +1,9 @@
 """The viewer page in headless Chromium: time to first image (cold and warm HTTP cache), frames per
 second while panning over cached tiles of a 2048² view, and time to refine after a zoom — on the bundled
 sample and on a 4 GiB-equivalent sparse OME-Zarr 0.4 pyramid (Zarr v2, mostly unwritten chunks); and
-scrubbing: 50 presses of "next plane" in 2.7 s over a 64 x 2048² zstd stack (512² chunks), timed from
-the last press to the final plane drawn, with the chunk requests that reached the server.
+scrubbing: 50 presses of "next plane" in 2.7 s over a 64 x 2048² zstd stack (512² chunks), as one key
+held down (its repeats, then its release) and as separate presses, timed from the last press to the final
+plane drawn, with the chunk requests that reached the server and where the time went.
 
     .venv/bin/python bench/viewer_bench.py [--out bench/results] [--dist web/dist] [--cases views,scrub]
 
@@ -120,31 +121,56 @@ def write_volume():
     stamp.write_text("1")
 
 
-SCRUB_JS = """async ({presses, seconds}) => {
-  const stage = document.getElementById("stage"), app = window.viewer;
+SCRUB_JS = """async ({presses, seconds, held}) => {
+  const stage = document.getElementById("stage"), app = window.viewer, zl = app.zl, loader = app.loader;
   const start = app.index.slice();
+  // where the time goes after the last press: every read (plane, start, end, how it ended), the worker's
+  // answer time to a no-op call (is its thread free?), each visible tile's arrival and each frame's cost
+  const reads = [], pings = [], tiles = [], read = zl.read;
+  zl.read = function (path, sel, options) {
+    const r = { plane: Array.isArray(sel) ? sel[0] : null, t0: performance.now(), t1: null, how: null };
+    reads.push(r);
+    const p = read.call(this, path, sel, options);
+    p.then(() => { r.t1 = performance.now(); r.how = "ok"; },
+           e => { r.t1 = performance.now(); r.how = e?.name === "AbortError" ? "abort" : "error"; });
+    return p;
+  };
+  // held: one key held down (its repeats, then its release half a repeat later); else separate presses
+  const gap = seconds * 1000 / (presses - 1);
   for (let i = 0; i < presses; i++) {
-    if (i) await new Promise(r => setTimeout(r, seconds * 1000 / (presses - 1)));
-    stage.dispatchEvent(new KeyboardEvent("keydown", { key: "]", bubbles: true }));
+    if (i) await new Promise(r => setTimeout(r, gap));
+    stage.dispatchEvent(new KeyboardEvent("keydown", { key: "]", bubbles: true, repeat: held && i > 0 }));
   }
-  const t0 = performance.now(), tiles = [], onLoad = app.loader.onLoad;
-  // where the time goes after the last press: each visible tile's arrival (decoded, before painting)
-  app.loader.onLoad = e => { tiles.push(performance.now() - t0); onLoad(e); };
+  const t0 = performance.now(), onLoad = loader.onLoad, frames = app.drawMs.length;
+  if (held) setTimeout(() => stage.dispatchEvent(new KeyboardEvent("keyup", { key: "]", bubbles: true })), gap / 2);
+  const at = { loading: loader.loading, aborting: loader.aborting, queued: loader.queued, prefetching: loader.prefetching };
+  loader.onLoad = e => { tiles.push(performance.now() - t0); onLoad(e); };
+  let pinging = true;
+  (async () => { while (pinging) { const s = performance.now(); await zl.stats(); pings.push([s - t0, performance.now() - s]); await new Promise(r => setTimeout(r, 20)); } })();
   await new Promise(r => requestAnimationFrame(r));
   while (!app.idle()) await new Promise(r => setTimeout(r, 2));
   const ms = performance.now() - t0;
-  app.loader.onLoad = onLoad;
-  return { ms, from: start[0], to: app.index[0], aborts: app.loader.aborts ?? null,
-           first_tile: tiles[0] ?? null, last_tile: tiles[tiles.length - 1] ?? null, tiles_after: tiles.length };
+  pinging = false;
+  loader.onLoad = onLoad;
+  zl.read = read;
+  const final = app.index[0];
+  const rel = r => ({ plane: r.plane, start: r.t0 - t0, end: r.t1 === null ? null : r.t1 - t0, how: r.how });
+  return { ms, from: start[0], to: final, aborts: loader.aborts ?? null, at_last_press: at,
+           first_tile: tiles[0] ?? null, last_tile: tiles[tiles.length - 1] ?? null, tiles_after: tiles.length,
+           final_reads: reads.filter(r => r.plane === final).map(rel),
+           passed_reads_running: reads.filter(r => r.plane !== final && r.t0 < t0 && (r.t1 === null || r.t1 > t0)).map(rel),
+           reads_started: reads.length, reads_aborted: reads.filter(r => r.how === "abort").length,
+           pings, draw_ms_after: app.drawMs.slice(frames) };
 }"""
 
 
-def bench_scrub(browser, srv, query):
-    """Three scrubs, each on a fresh page. SCRUB_SETTLE=ms in the environment sets the tile loader's
-    settle time before scrubbing (to tune it against the same build)."""
+def bench_scrub(browser, srv, query, repeat=3):
+    """`repeat` scrubs of each kind, alternating, each on a fresh page: a key held down (repeats, then
+    its release) and separate presses. SCRUB_SETTLE=ms in the environment sets the tile loader's settle
+    time before scrubbing (to tune it against the same build)."""
     runs = []
     settle = os.environ.get("SCRUB_SETTLE")
-    for _ in range(3):  # a fresh page each time: no tile of the planes passed is cached yet
+    for held in [True, False] * repeat:  # a fresh page each time: no tile of the planes passed is cached yet
         ctx = browser.new_context(viewport={"width": STAGE + 590, "height": STAGE + 40})
         page = ctx.new_page()
         page.set_default_timeout(120_000)
@@ -153,12 +179,37 @@ def bench_scrub(browser, srv, query):
         if settle:
             page.evaluate("ms => { window.viewer.loader.settle = ms; }", float(settle))
         srv.counters.reset()
-        r = page.evaluate(SCRUB_JS, {"presses": 50, "seconds": 2.7})
-        chunk_reqs = sum(1 for path, _, status in list(srv.counters.requests)
-                         if "/c/" in path and status != "arrived")
-        runs.append({**r, "chunk_requests": chunk_reqs})
+        r = page.evaluate(SCRUB_JS, {"presses": 50, "seconds": 2.7, "held": held})
+        by_plane = {}
+        for path, _, status in list(srv.counters.requests):
+            if "/c/" in path and status != "arrived":
+                z = int(path.split("/c/")[1].split("/")[0])
+                by_plane[z] = by_plane.get(z, 0) + 1
+        runs.append({**r, "held": held, "load": os.getloadavg()[0], "chunk_requests": sum(by_plane.values()),
+                     "requests_by_plane": by_plane})
         ctx.close()
     return runs
+
+
+def print_scrub(runs, dist):
+    """Per kind of scrub: the final plane's latency and the chunk requests (median, range), then where
+    each run's time went (the final plane's reads: first start, last end; the worker's slowest answer
+    to a no-op call; the page's frames after the last press)."""
+    print(f"scrub 50 planes in 2.7 s ({dist}):")
+    for held in (True, False):
+        rs = [r for r in runs if r["held"] == held]
+        if not rs:
+            continue
+        ms, reqs = sorted(r["ms"] for r in rs), sorted(r["chunk_requests"] for r in rs)
+        print(f"  {'a held key' if held else 'separate presses'}: final plane {statistics.median(ms):.0f} ms after the last "
+              f"press (range {ms[0]:.0f}-{ms[-1]:.0f}), chunk requests {statistics.median(reqs):.0f} (range {reqs[0]}-{reqs[-1]}), "
+              f"load {min(r['load'] for r in rs):.1f}-{max(r['load'] for r in rs):.1f}")
+        for r in rs:
+            f = [x for x in r["final_reads"] if x["how"] == "ok"]
+            print(f"    {r['ms']:.0f} ms: final plane's {len(f)} reads from {min((x['start'] for x in f), default=0):.0f} to "
+                  f"{max((x['end'] for x in f), default=0):.0f} ms, worker busy up to {max((p[1] for p in r['pings']), default=0):.0f} ms, "
+                  f"{len(r['draw_ms_after'])} frames costing {sum(r['draw_ms_after']):.0f} ms; {r['reads_started']} reads started, "
+                  f"{r['reads_aborted']} aborted; {r['chunk_requests']} chunk requests ({r['requests_by_plane'].get(r['to'], 0)} of the final plane)")
 
 
 FRAMES_INIT = """(() => {   // every page: the largest canvas sampled at each animation frame, 64 x 64, from navigation start
@@ -425,10 +476,7 @@ def main():
                 f"{m['zarrlite'][p]:.2f} s ({rt[p]:.2f} s) | {m['neuroglancer'][p]:.2f} s | {m['zarrlite'][p] / m['neuroglancer'][p]:.2f}×"
                 for p in ("cold", "warm")) + " |")
     if scrub:
-        print(f"scrub 50 planes in 2.7 s ({dist}): " + "; ".join(
-            f"final plane {r['ms']:.0f} ms after the last press (its tiles arrived {r['first_tile'] or 0:.0f}-"
-            f"{r['last_tile'] or 0:.0f} ms), {r['chunk_requests']} chunk requests "
-            f"(plane {r['from']} -> {r['to']})" for r in scrub))
+        print_scrub(scrub, dist)
     print("| dataset | cold: runtime / first image | warm: first image | pan fps (draw ms median/p95) | browser ceiling: rAF / one full-view blit | new reads while panning | refine after zoom x2 (new tiles) |")
     print("|---|---|---|---|---|---|---|")
     for r in results:

@@ -124,3 +124,62 @@ test("a spare load that fails is forgotten, so the view asks again", async () =>
   loader.want(v);
   assert.equal(v[0].started, 1);
 });
+
+test("changes of plane a busy machine spaces out wait 1.5 x their gap, so the next one still falls inside", () => {
+  let now = 0;
+  const loader = new TileLoader({ concurrency: 8, settle: 50, burst: 250, now: () => now });
+  loader.want(plane(0));
+  now = 80;
+  const z1 = plane(1);
+  loader.want(z1);                 // 80 ms after the last change: held 120 ms (the settle time is 50)
+  now = 135;
+  loader.want(z1);                 // a frame of the same view, past 50 ms: still held
+  assert.deepEqual(z1.map(r => r.started), [0, 0]);
+  now = 160;
+  const z2 = plane(2);
+  loader.want(z2);                 // the next press, inside the hold: plane 1 never started
+  assert.deepEqual(z1.map(r => r.started), [0, 0]);
+  now = 160 + 1.5 * 80 + 1;
+  loader.want(z2);
+  assert.deepEqual(z2.map(r => r.started), [1, 1]);
+});
+
+test("a held key: its repeats hold every plane passed and its release starts the plane rested on at once", () => {
+  let now = 0;
+  const loader = new TileLoader({ concurrency: 8, settle: 50, burst: 250, now: () => now });
+  loader.want(plane(0));
+  const passed = [];
+  for (let z = 1; z <= 5; z++) {
+    now += 120;                    // slower than the settle time: only the hold keeps them back
+    loader.hold(250);
+    passed.push(plane(z));
+    loader.want(passed[passed.length - 1]);
+  }
+  assert.ok(passed.every(p => p.every(r => r.started === 0)), "held while the key repeats");
+  loader.release();                // the key was let go before the last plane was asked for
+  now += 5;
+  const last = plane(6);
+  loader.want(last);
+  assert.deepEqual(last.map(r => r.started), [1, 1], "no settle time after the release");
+  // and the release after the plane was asked for starts it at the next frame
+  now += 100;
+  loader.hold(250);
+  const next = plane(7);
+  loader.want(next);
+  assert.deepEqual(next.map(r => r.started), [0, 0]);
+  loader.release();
+  loader.want(next);
+  assert.deepEqual(next.map(r => r.started), [1, 1]);
+});
+
+test("a hold whose release is never seen ends by itself", async () => {
+  const loader = new TileLoader({ concurrency: 8, settle: 50, burst: 250 });
+  loader.want(plane(0));
+  loader.hold(150);                // longer than the settle time
+  const z1 = plane(1);
+  loader.want(z1);
+  await new Promise(r => setTimeout(r, 80));
+  assert.deepEqual(z1.map(r => r.started), [0, 0]);
+  await new Promise(r => setTimeout(r, 120));
+  assert.deepEqual(z1.map(r => r.started), [1, 1]);
+});

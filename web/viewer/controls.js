@@ -1,9 +1,11 @@
 // The side panels that change what is displayed: the plane (which two dimensions are the rows and
-// columns, a slider for every other one) and the channels (shown or not, colour or colormap).
+// columns, a slider for every other one) and the channels (shown or not, colour or colormap); and the
+// keys that step the plane.
 
 import { windowOf } from "./app.js";
 import { COLORMAPS, NAMED_COLORS, swatch } from "./colors.js";
 import { formatLength, unitSymbol } from "./image.js";
+import { steppedDim } from "./geometry.js";
 import { esc } from "./panels.js";
 import { valuesChannel } from "./state.js";
 
@@ -64,6 +66,40 @@ export function setIndex(app, d, v) {
     const i = /** @type {HTMLInputElement} */ (el);
     if (Number(i.value) !== v) i.value = String(v);
   });
+}
+
+/** Keys that step the plane along the stepped dimension (geometry.js steppedDim). */
+export const STEP_KEYS = /** @type {Record<string, number>} */ ({ "]": 1, PageDown: 1, "[": -1, PageUp: -1 });
+
+/** ms a key's repeat holds the loads of the planes passed when the key's release is never seen */
+export const REPEAT_HOLD_MS = 250;
+
+/**
+ * The plane keys on `stage`. A key held down repeats: each repeat holds the loads of the planes passed
+ * (TileLoader.hold) and letting go of it reads the plane rested on at once (TileLoader.release), with no
+ * settle time. Single presses keep the loader's own settle time.
+ * @param {HTMLElement} stage
+ * @param {import("./app.js").App} app
+ * @param {import("./app.js").Hooks} hooks
+ */
+export function bindPlaneKeys(stage, app, hooks) {
+  let held = false;
+  stage.addEventListener("keydown", e => {
+    const step = STEP_KEYS[e.key];
+    const d = step && app.image ? steppedDim(app.image) : -1;
+    if (d < 0) return;
+    e.preventDefault();
+    if (e.repeat) { held = true; app.loader.hold(REPEAT_HOLD_MS); }
+    hooks.setIndex(d, app.index[d] + step);
+  });
+  const letGo = () => {
+    if (!held) return;
+    held = false;
+    app.loader.release();
+    hooks.requestDraw();
+  };
+  stage.addEventListener("keyup", e => { if (STEP_KEYS[e.key]) letGo(); });
+  stage.addEventListener("blur", letGo);
 }
 
 /**

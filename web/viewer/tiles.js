@@ -1,7 +1,9 @@
 // The tile loader: keeps raw tiles (typed arrays, as zl.read returns them) in an LRU cache, runs a
 // bounded number of loads at once, serves the most wanted first and aborts the loads no longer wanted.
-// While the plane changes fast (a held key), the loads of each new plane wait a short settle time, so
-// planes only passed cost nothing and the one the user rests on has every slot. Spare loads (prefetch)
+// While the plane changes fast, the loads of each new plane wait a short settle time (longer when the
+// changes come slower: a loaded machine delays them), so planes only passed cost nothing and the one the
+// user rests on has every slot. While a key is held down its repeats hold the loads (`hold`) and its
+// release starts the plane rested on at once (`release`): the end of that burst is known, not guessed. Spare loads (prefetch)
 // run only when nothing visible waits, and the next change of view aborts those it does not want.
 // Pure: a load is any function of an AbortSignal that returns a promise (requests.js makes them).
 
@@ -16,8 +18,9 @@
  * @typedef {{entry: TileEntry, controller: AbortController, generation: number, spare: boolean}} Load
  */
 
-/** ms the loads of a new plane wait while planes change fast (a held key: ~30-60 ms a press), measured
- * with bench/viewer_bench.py --cases scrub */
+/** ms the loads of a new plane wait at least while planes change fast (taps, a dragged slider: ~30-60
+ * ms a change), measured with bench/viewer_bench.py --cases scrub; a change that came `gap` ms after the
+ * previous one waits 1.5 x gap if longer, so presses a busy machine spaces out still fall inside it */
 export const SETTLE_MS = 60;
 
 export class TileLoader {
@@ -64,6 +67,7 @@ export class TileLoader {
     /** @type {any} */
     this.holdTimer = null;
     this.dirty = false;   // visible work changed since onIdle was last called
+    this.released = false; // a hold ended by release(): the next change of plane starts at once
   }
 
   /** Visible loads of the current generation in flight (aborted ones included until they settle). */
@@ -92,7 +96,11 @@ export class TileLoader {
     const group = requests.find(r => r.group !== undefined)?.group;
     if (group !== undefined && group !== this.group) {
       const now = this.now();
-      if (this.group !== undefined && now - this.groupAt < this.burst && this.settle > 0) this._hold(now + this.settle);
+      const gap = now - this.groupAt;
+      if (this.released) this.released = false;   // the plane rested on after a held key: at once
+      else if (this.group !== undefined && gap < this.burst && this.settle > 0) {
+        this._hold(Math.max(this.holdUntil, now + Math.min(this.burst, Math.max(this.settle, 1.5 * gap))));
+      }
       this.group = group;
       this.groupAt = now;
       this.dirty = true;
@@ -160,6 +168,27 @@ export class TileLoader {
     this.spareQueue = [];
     this.bytes = 0;
     this.group = undefined;
+    this.holdUntil = -Infinity;
+    this.released = false;
+    clearTimeout(this.holdTimer);
+  }
+
+  /**
+   * Hold the loads of the planes asked for from now on (cheap ones excepted) for `ms`: a key held down
+   * repeats (each repeat holds again; `ms` bounds the wait when its release is never seen).
+   * @param {number} ms
+   */
+  hold(ms) {
+    this.released = false;
+    this._hold(this.now() + ms);
+  }
+
+  /**
+   * End a hold now: the plane asked for next, or already waiting, is the one rested on (the held key was
+   * let go) and starts at once. The next `want` starts it (the caller draws).
+   */
+  release() {
+    this.released = true;
     this.holdUntil = -Infinity;
     clearTimeout(this.holdTimer);
   }

@@ -11,8 +11,8 @@ import { debounced, dpr } from "./app.js";
 import { setColormaps } from "./colors.js";
 import { ChunkMapLayer } from "./chunkmap.js";
 import { Contrast } from "./contrast.js";
-import { buildChannels as channelsPanel, buildDims as dimsPanel, setIndex as clampIndex } from "./controls.js";
-import { planeSize, steppedDim } from "./geometry.js";
+import { bindPlaneKeys, buildChannels as channelsPanel, buildDims as dimsPanel, setIndex as clampIndex } from "./controls.js";
+import { planeSize } from "./geometry.js";
 import { bindReadout, setText, showForbidden, updateOverlays } from "./overlays.js";
 import { hideError, showError as showErrorPanel, showNote as showStageNote } from "./notices.js";
 import { Screen } from "./paint.js";
@@ -378,11 +378,7 @@ function bindUI() {
   bindLocalOpeners(openSource, err => showError(err));
   $("error-close").addEventListener("click", hideError);
   bindReadout(stage, app, scene, hooks);   // and coordinates, ticks, the line plot
-  stage.addEventListener("keydown", e => {
-    const step = { "]": 1, PageDown: 1, "[": -1, PageUp: -1 }[e.key];
-    const d = step && app.image ? steppedDim(app.image) : -1;
-    if (d >= 0) { e.preventDefault(); setIndex(d, app.index[d] + step); }
-  });
+  bindPlaneKeys(stage, app, hooks);   // ] [ PageDown PageUp step the plane
   // contrast (the rest is bound by Contrast)
   $("invert").addEventListener("change", e => { app.invert = /** @type {HTMLInputElement} */ (e.target).checked; requestDraw(); scheduleState(); });
   // expression
