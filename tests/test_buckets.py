@@ -135,18 +135,32 @@ def free_port() -> int:
 
 def test_http_proxy_carries_requests_and_no_proxy_bypasses_it(hierarchy, monkeypatch):
     root, truth = hierarchy
-    url = f"http://127.0.0.1:{free_port()}/data/exp/h.zarr/raw"  # no server there: only a proxy answers
+    url = f"http://data.localhost:{free_port()}/exp/h.zarr/raw"  # resolves nowhere here: only a proxy answers
     with S3Server() as proxy:
         proxy.add_bucket("data", root)
         monkeypatch.setenv("http_proxy", proxy.endpoint_url)
         monkeypatch.setenv("no_proxy", "example.org")
         np.testing.assert_array_equal(zarrlite.open(url)[...], truth["raw"])
         assert proxy.log and all(e.host == url.split("/")[2] for e in proxy.log)
-        monkeypatch.setenv("no_proxy", "example.org,127.0.0.1")
+        monkeypatch.setenv("no_proxy", "example.org,data.localhost")
         before = len(proxy.log)
-        with pytest.raises(StoreError, match="Connection refused|ConnectionRefused"):
+        with pytest.raises(StoreError, match="not known|resolution|gaierror|getaddrinfo"):
             zarrlite.open(url, retries=0)
         assert len(proxy.log) == before  # bypassed: the proxy was not asked
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_loopback_servers_are_never_proxied(hierarchy, monkeypatch, host):
+    """A proxy named for everything (no `no_proxy`) still leaves loopback servers alone, as browsers do."""
+    root, truth = hierarchy
+    with S3Server() as proxy, S3Server() as s3:
+        proxy.add_bucket("data", root)
+        s3.add_bucket("data", root)
+        monkeypatch.setenv("http_proxy", proxy.endpoint_url)
+        monkeypatch.delenv("no_proxy", raising=False)
+        url = f"http://{host}:{s3.port}/data/exp/h.zarr/raw"
+        np.testing.assert_array_equal(zarrlite.open(url)[...], truth["raw"])
+        assert s3.log and not proxy.log
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +199,7 @@ def test_unsupported_proxies_are_refused(monkeypatch, proxy):
     monkeypatch.setenv("https_proxy", proxy)
     monkeypatch.delenv("no_proxy", raising=False)
     with pytest.raises(StoreError, match="only an http:// proxy"):  # refused before any request
-        zarrlite.open(f"https://127.0.0.1:{free_port()}/x.zarr", retries=0)
+        zarrlite.open(f"https://data.localhost:{free_port()}/x.zarr", retries=0)
 
 
 # -- Azure Blob Storage -------------------------------------------------------------------------------

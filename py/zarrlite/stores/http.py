@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import ipaddress
 import queue
 import socket
 import urllib.parse
@@ -16,6 +17,16 @@ from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_wit
 from .request_threads import request_threads
 
 
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback address, which no proxy carries (as in Chromium and curl)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def proxy_for(scheme: str, netloc: str) -> tuple[str, int] | None:
     """(host, port) of the HTTP proxy that the environment names for a server at `netloc`, or None to
     connect directly."""
@@ -23,7 +34,8 @@ def proxy_for(scheme: str, netloc: str) -> tuple[str, int] | None:
 
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get(scheme)
-    if not proxy or urllib.request.proxy_bypass_environment(netloc, proxies):
+    host = urllib.parse.urlsplit(f"//{netloc}").hostname or ""
+    if not proxy or is_loopback(host) or urllib.request.proxy_bypass_environment(netloc, proxies):
         return None
     parts = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
     if parts.scheme != "http" or not parts.hostname or parts.username:
@@ -40,7 +52,7 @@ class HttpStore:
     each request, so a stalled server becomes an error, not a hang. `forbidden` counts the keys refused
     with 403 (read as missing). The proxy that the environment names (`http_proxy`, `https_proxy`,
     `no_proxy`, read as urllib and curl read them) carries the requests, as a browser's proxy carries
-    fetch: http:// URLs in absolute form, https:// through a CONNECT tunnel.
+    fetch: http:// URLs in absolute form, https:// through a CONNECT tunnel; never those to loopback.
     """
 
     def __init__(self, url: str, *, concurrency: int = DEFAULT_CONCURRENCY, retries: int = 4, timeout: float = 30.0,
