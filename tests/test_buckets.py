@@ -14,6 +14,7 @@ import pytest
 
 import zarrlite
 from azureserver import AzureServer
+from bucket_data import bucket_hierarchy
 from s3server import S3Server
 from tunnelproxy import TunnelProxy
 from zarrlite.errors import StoreError
@@ -23,22 +24,8 @@ NAMES = ["a b", "empty", "labels", "raw", "sharded"]
 
 @pytest.fixture(scope="module")
 def hierarchy(tmp_path_factory):
-    """A zarr-python 3 hierarchy with no consolidated metadata at 'exp/h.zarr' of a bucket directory."""
-    import zarr
-
     root = tmp_path_factory.mktemp("bucket")
-    g = zarr.open_group(str(root / "exp" / "h.zarr"), mode="w", zarr_format=3)
-    rng = np.random.default_rng(11)
-    truth = {}
-    for name in ("raw", "labels/cells", "labels/nuclei", "a b"):
-        data = rng.integers(0, 60000, (12, 20), dtype="uint16")
-        g.create_array(name, shape=data.shape, dtype=data.dtype, chunks=(5, 8))[...] = data
-        truth[name] = data
-    data = rng.integers(-1000, 1000, (16, 24), dtype="int32")
-    g.create_array("sharded", shape=data.shape, dtype=data.dtype, chunks=(4, 6), shards=(8, 12))[...] = data
-    truth["sharded"] = data
-    g.create_group("empty")
-    return root, truth
+    return root, bucket_hierarchy(root, shape=(12, 20), chunks=(5, 8), seed=11)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from azureserver import AzureServer  # noqa: E402
+from bucket_data import bucket_hierarchy  # noqa: E402
 from s3server import S3Server  # noqa: E402
 
 NAMES = ["a b", "empty", "labels", "raw", "sharded"]
@@ -23,22 +24,8 @@ PATHS = sorted(NAMES + ["labels/cells", "labels/nuclei"])
 
 @pytest.fixture(scope="module")
 def hierarchy(tmp_path_factory):
-    """A zarr-python 3 hierarchy without consolidated metadata at 'exp/h.zarr' of a bucket directory."""
-    import zarr
-
     root = tmp_path_factory.mktemp("bucket")
-    g = zarr.open_group(str(root / "exp" / "h.zarr"), mode="w", zarr_format=3)
-    rng = np.random.default_rng(5)
-    truth = {}
-    for name in ("raw", "labels/cells", "labels/nuclei", "a b"):
-        data = rng.integers(0, 60000, (24, 40), dtype="uint16")
-        g.create_array(name, shape=data.shape, dtype=data.dtype, chunks=(8, 16))[...] = data
-        truth[name] = data
-    data = rng.integers(-1000, 1000, (16, 24), dtype="int32")
-    g.create_array("sharded", shape=data.shape, dtype=data.dtype, chunks=(4, 6), shards=(8, 12))[...] = data
-    truth["sharded"] = data
-    g.create_group("empty")
-    return root, truth
+    return root, bucket_hierarchy(root, shape=(24, 40), chunks=(8, 16), seed=5)
 
 
 @pytest.fixture(scope="module")
