@@ -3,7 +3,9 @@
     .venv/bin/python bench/requests_bench.py [--latency 20,100] [--no-browser] [--out bench/results]
 
 A loopback S3-compatible server (tests/s3server.py) adds a fixed latency to every answer (20 ms and
-100 ms: a nearby and a distant region), serves only the bytes asked for, and logs every request. The
+100 ms: a nearby and a distant region), serves only the bytes asked for, and logs every request. It runs
+in a process of its own, as a distant server would: in the readers' process its handler threads took
+the GIL from the Python readers (not from tensorstore's, which run in C++), and were measured as theirs. The
 data, written by zarr-python 3 (consolidated metadata, zstd): a group with `chunked` (16x512x512
 uint16, chunks 1x128x128: 256 objects), `sharded` (the same in 16 shards of 1x512x512, 64 inner
 chunks 1x64x64 each) and `labels/cells`. Cases, each from a cold start (a new store, nothing cached):
@@ -15,15 +17,17 @@ chunks 1x64x64 each) and `labels/cells`. Cases, each from a cold start (a new st
 Readers in CPython: zarrlite; zarr-python 3 on fsspec's HTTP file system (aiohttp); zarr-python 3 on
 obstore's HTTPStore; tensorstore's HTTP kvstore. In Chromium (bench/requests_browser.py): zarrlite
 vs zarrita.js with and without `withRangeCoalescing`. Every result is compared with the truth.
-Printed as a table (time in s, requests; the ratios are to the best peer), and written to
-bench/results/requests-<stamp>.md and .json. One run: times at this scale vary by ~10%.
+Printed as a table (time in s, the CPython reader's CPU s, requests; the ratios are to the best
+peer), written to bench/results/requests-<stamp>.md and .json. One run: times at this scale vary by ~10%.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,9 +36,75 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "py"))
-from s3server import S3Server  # noqa: E402
+
+# The server process: reads one command a line on stdin, answers one JSON line on stdout.
+SERVE = r"""
+import dataclasses, json, sys
+sys.path.insert(0, sys.argv[1])
+from s3server import S3Server
+with S3Server() as server:
+    print(json.dumps(server.endpoint_url), flush=True)
+    for line in sys.stdin:
+        command, _, arg = line.strip().partition(" ")
+        answer = None
+        if command == "bucket":
+            server.add_bucket(*json.loads(arg))
+        elif command == "latency":
+            server.latency = float(arg)
+        elif command == "clear":
+            server.clear_log()
+        elif command == "log":
+            answer = [dataclasses.asdict(e) for e in server.log]
+        print(json.dumps(answer), flush=True)
+"""
+
+
+@dataclasses.dataclass
+class Entry:  # what the tables use of a logged request (s3server.Entry)
+    method: str
+    status: int
+    nbytes: int
+
+
+class ServerProcess:
+    """S3Server (tests/s3server.py) in a process of its own, with the same `endpoint_url`, `add_bucket`,
+    `latency`, `log` and `clear_log`."""
+
+    def __enter__(self):
+        self._proc = subprocess.Popen([sys.executable, "-c", SERVE, str(ROOT / "tests")], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+        self.endpoint_url = json.loads(self._proc.stdout.readline())
+        self._latency = 0.0
+        return self
+
+    def __exit__(self, *exc):
+        self._proc.stdin.close()
+        self._proc.wait(timeout=10)
+
+    def _ask(self, command):
+        self._proc.stdin.write(command + "\n")
+        self._proc.stdin.flush()
+        return json.loads(self._proc.stdout.readline())
+
+    def add_bucket(self, name, directory):
+        self._ask(f"bucket {json.dumps([name, str(directory)])}")
+
+    @property
+    def latency(self):
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds):
+        self._latency = seconds
+        self._ask(f"latency {seconds}")
+
+    def clear_log(self):
+        self._ask("clear")
+
+    @property
+    def log(self):
+        return [Entry(e["method"], e["status"], e["nbytes"]) for e in self._ask("log")]
 
 SHAPE, CHUNKS, SHARDS, INNER = (16, 512, 512), (1, 128, 128), (1, 512, 512), (1, 64, 64)
 ARRAYS = ("chunked", "sharded")
@@ -142,15 +212,15 @@ READERS = {
 }
 
 
-def counted(server: S3Server, run) -> dict:
-    """Run `run()` (a coroutine function) against a clean log: seconds, requests, and of those the
-    404s and HEADs."""
+def counted(server: ServerProcess, run) -> dict:
+    """Run `run()` (a coroutine function) against a clean log: seconds, the reader's CPU seconds (all its
+    threads; the server runs in another process), requests, and of those the 404s and HEADs."""
     server.clear_log()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = asyncio.run(run())
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     log = server.log
-    return {"s": seconds, "requests": len(log), "404": sum(e.status == 404 for e in log),
+    return {"s": seconds, "cpu_s": cpu, "requests": len(log), "404": sum(e.status == 404 for e in log),
             "head": sum(e.method == "HEAD" for e in log), "options": sum(e.method == "OPTIONS" for e in log),
             "bytes": sum(e.nbytes for e in log), "result": result}
 
@@ -183,8 +253,8 @@ def _public(r):
 def table(rows) -> str:
     """One line per (latency, case, reader); the ratios are to the best of the other readers of the same
     runtime (CPython or the browser)."""
-    out = [f"| latency | case | reader | time s | requests | 404 | HEAD | OPTIONS | MB | time / best peer | "
-           f"requests / fewest of peers |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| latency | case | reader | time s | CPU s | requests | 404 | HEAD | OPTIONS | MB | time / best peer | "
+           "requests / fewest of peers |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     groups = {}
     for row in rows:
         groups.setdefault((row["latency_ms"], row["case"], row["runtime"]), []).append(row)
@@ -196,7 +266,8 @@ def table(rows) -> str:
         for r in sorted(group, key=lambda r: (not r["reader"].startswith("zarrlite"), r["reader"])):
             ratio_s = f"{ours[0]['s'] / best_s:.2f}x" if r in ours and best_s else ""
             ratio_n = f"{ours[0]['requests'] / fewest:.2f}x" if r in ours and fewest else ""
-            out.append(f"| {latency} ms | {case} | {r['reader']} ({runtime}) | {r['s']:.3f} | {r['requests']} | "
+            cpu = f"{r['cpu_s']:.3f}" if "cpu_s" in r else ""
+            out.append(f"| {latency} ms | {case} | {r['reader']} ({runtime}) | {r['s']:.3f} | {cpu} | {r['requests']} | "
                        f"{r['404']} | {r['head']} | {r['options']} | {r['bytes'] / 1e6:.2f} | {ratio_s} | {ratio_n} |")
     return "\n".join(out)
 
@@ -211,7 +282,7 @@ def main():
     for name in set(READERS) - set(args.readers.split(",")):
         del READERS[name]
     rows = []
-    with tempfile.TemporaryDirectory(prefix="zarrlite-requests-") as tmp, S3Server() as server:
+    with tempfile.TemporaryDirectory(prefix="zarrlite-requests-") as tmp, ServerProcess() as server:
         print("writing the data ...", file=sys.stderr)
         data = write_data(Path(tmp))
         server.add_bucket(BUCKET, tmp)
