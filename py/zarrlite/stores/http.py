@@ -139,8 +139,8 @@ class HttpStore:
         return request_threads().run(self._request_once, path, range_header)  # a thread per request in flight
 
     async def _fetch(self, key: str, start: int, length: int | None) -> bytes | None:
-        return await self._fetch_url(self.key_url(key), start, length, lambda: self.forbidden.note(key),
-                                     key_url(self._base_path, key))
+        path = key_url(self._base_path, key)  # (the key's URL is the server's origin and this path)
+        return await self._fetch_url(self._origin + path, start, length, lambda: self.forbidden.note(key), path)
 
     async def _fetch_url(self, url: str, start: int, length: int | None, forbidden=None, path=None) -> bytes | None:
         path = path or self._path(url)
