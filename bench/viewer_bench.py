@@ -29,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from server import start_server  # noqa: E402
+from first_timeline import breakdown, floor_load, print_first, write_floor_page  # noqa: E402
 
 DIST = ROOT / "web" / "dist"
 DATA = ROOT / "bench" / "data"
@@ -293,19 +294,22 @@ def neuroglancer_url(srv, dist, source, view):
     return f"{srv.url}/bench/neuroglancer/#!" + json.dumps(state, separators=(",", ":"))
 
 
-def one_load(ctx, url, idle):
+def one_load(ctx, url, idle, source=None):
     page = ctx.new_page()
     page.set_default_timeout(120_000)
     page.goto(url)
     r = settle(page, idle)
     if idle == IDLE:
         r["runtime_ms"] = page.evaluate("window.viewer.timings.runtime")
+        if source:
+            r["timeline"] = breakdown(page, source)
     return page, r
 
 
 def bench_first_images(browser, srv, dist, label, query, source, repeat):
-    """First image in zarrlite and in neuroglancer, alternating, each cold (a fresh profile) then warm (the
-    same profile's HTTP cache, a new page): the first canvas frame near the final picture, from navigation start."""
+    """First image in zarrlite and in neuroglancer, and the Pyodide floor (first_timeline.py), in turn, each cold
+    (a fresh profile) then warm (the same profile's HTTP cache, a new page): the first canvas frame near the
+    final picture, from navigation start; zarrlite's loads with their timelines."""
     zl_size = {"width": FIRST_STAGE + 590, "height": FIRST_STAGE + 40}    # the stage beside the side panel
     ng_size = {"width": FIRST_STAGE, "height": FIRST_STAGE + 40}
     ctx = browser.new_context(viewport=zl_size)
@@ -314,20 +318,29 @@ def bench_first_images(browser, srv, dist, label, query, source, repeat):
     view = zarrlite_view(page)
     ctx.close()
     urls = {"zarrlite": (f"{srv.url}/viewer/{query}", IDLE, zl_size), "neuroglancer": (neuroglancer_url(srv, dist, source, view), PEER_IDLE, ng_size)}
-    runs = {k: {"cold": [], "warm": []} for k in urls}
+    runs = {k: {"cold": [], "warm": []} for k in [*urls, "floor"]}
+    floor_url = srv.url + write_floor_page(DATA)
     for i in range(repeat):
-        for name in (("zarrlite", "neuroglancer") if i % 2 == 0 else ("neuroglancer", "zarrlite")):
-            url, idle, size = urls[name]
-            ctx = browser.new_context(viewport=size)
+        order = ["zarrlite", "neuroglancer", "floor"]
+        for name in order[i % 3:] + order[:i % 3]:
+            ctx = browser.new_context(viewport=zl_size if name == "floor" else urls[name][2])
             ctx.add_init_script(FRAMES_INIT)
             for profile in ("cold", "warm"):
-                page, r = one_load(ctx, url, idle)
+                if name == "floor":
+                    runs[name][profile].append(floor_load(ctx, floor_url))
+                    continue
+                url, idle, _ = urls[name]
+                print(f"first image: {label.split(':')[0]}, {name}, {profile}, run {i + 1}", file=sys.stderr)
+                page, r = one_load(ctx, url, idle, source if name == "zarrlite" else None)
                 runs[name][profile].append(r)
                 page.close()
             ctx.close()
-    med = {n: {p: statistics.median(r["ms"] for r in runs[n][p]) / 1000 for p in ("cold", "warm")} for n in runs}
+    med = {n: {p: statistics.median(r["ms"] for r in runs[n][p]) / 1000 for p in ("cold", "warm")} for n in urls}
     rt = {p: statistics.median(r["runtime_ms"] for r in runs["zarrlite"][p]) / 1000 for p in ("cold", "warm")}
-    return {"dataset": label, "view": view, "median_s": med, "zarrlite_runtime_s": rt, "runs": runs}
+    floor = {p: {"numpy": statistics.median(r["ms"] for r in runs["floor"][p]) / 1000,
+                 "loadPyodide": statistics.median(r["loadPyodide_ms"] for r in runs["floor"][p]) / 1000}
+             for p in ("cold", "warm")}
+    return {"dataset": label, "view": view, "median_s": med, "zarrlite_runtime_s": rt, "floor_s": floor, "runs": runs}
 
 
 def wait_idle(page, timeout=120_000):
@@ -467,14 +480,7 @@ def main():
     Path(args.out).mkdir(parents=True, exist_ok=True)
     (Path(args.out) / "viewer_bench.json").write_text(json.dumps({"first_image": first, "views": results, "scrub": scrub}, indent=1))
     if first:
-        print(f"first image (first canvas frame {NEAR:.0%} or less away from the final picture; median of {args.repeat}, alternating; {dist})")
-        print("| dataset | zarrlite cold (runtime) | neuroglancer cold | ratio | zarrlite warm (runtime) | neuroglancer warm | ratio |")
-        print("|---|---|---|---|---|---|---|")
-        for r in first:
-            m, rt = r["median_s"], r["zarrlite_runtime_s"]
-            print(f"| {r['dataset']} | " + " | ".join(
-                f"{m['zarrlite'][p]:.2f} s ({rt[p]:.2f} s) | {m['neuroglancer'][p]:.2f} s | {m['zarrlite'][p] / m['neuroglancer'][p]:.2f}×"
-                for p in ("cold", "warm")) + " |")
+        print_first(first, NEAR, args.repeat, dist)
     if scrub:
         print_scrub(scrub, dist)
     print("| dataset | cold: runtime / first image | warm: first image | pan fps (draw ms median/p95) | browser ceiling: rAF / one full-view blit | new reads while panning | refine after zoom x2 (new tiles) |")

@@ -15,7 +15,7 @@
 
 import { chunkPool } from "./chunk-pool.js";
 import { reviveJSON } from "./protocol.js";
-import { connect, errorInfo, serve, transferring } from "./rpc.js";
+import { Transferring, connect, errorInfo, serve, transferring } from "./rpc.js";
 
 /** @type {any} the Pyodide runtime, once loaded */
 let pyodide = null;
@@ -32,7 +32,7 @@ const page = serve(/** @type {any} */ (self), {
   open: async ({ source }, ctx) => reviveJSON(await python(ctx, "open_source", source)),
   read: (args, ctx) => read(args, ctx).finally(startChunkWorkers),
   render: (args, ctx) => render(args, ctx).finally(startChunkWorkers),
-  viewer: (args, ctx) => viewerCall(args, ctx).finally(startChunkWorkers),
+  viewer: (args, ctx) => viewerCall(args, ctx).then(startOnPixels),
   stats: async () => {
     if (!ready) throw new Error("zarrlite worker: not initialised");
     await ready;
@@ -69,9 +69,24 @@ function progress(stage, loaded = 0, total = 0) {
   page.emit({ stage, loaded, total, ms: performance.now() - t0 });
 }
 
+/** A point of the start-up on this worker's performance timeline (DevTools, bench/viewer_bench.py). */
+function mark(name) {
+  performance.mark(`zarrlite:${name}`);
+}
+
 /** Once the first read is out: the chunk workers' start-up would have slowed it (2 cores: ~0.1 s). */
 function startChunkWorkers() {
   pool?.start();
+}
+
+/**
+ * A viewer call that returned an array (a tile, a thumbnail) was a read; one that returned JSON (the
+ * colormaps, a tree, an image model) was not, and the first image's open and reads still come after it.
+ * @param {any} result
+ */
+function startOnPixels(result) {
+  if (result instanceof Transferring) startChunkWorkers();
+  return result;
 }
 
 /**
@@ -125,11 +140,13 @@ async function init({ baseURL, pyodideURL, chunkWorkers }) {
   const unpacked = pyodideURL ? null : siteLock.then(lock => unpackWheels(lock, localPyodide, baseURL));
   unpacked?.catch(() => {});  // awaited below; loadPackage is the fallback
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
+  mark("pyodide.mjs");
   /** @type {any} */
   const options = { indexURL, checkAPIVersion: false };
   // the site's own lock lists zarrlite; another distribution keeps its own lock
   if (!pyodideURL) options.lockFileURL = new URL("pyodide-lock.json", localPyodide).href;
   pyodide = await loadPyodide(options);
+  mark("loadPyodide");
   /** @type {any} */ (self).pyodide = pyodide;
   // Pyodide calls `on_fatal` (an internal hook) as it fails: pending calls end at once, not at the next
   if (pyodide._api) pyodide._api.on_fatal = err => { checkAlive(err); };
@@ -143,23 +160,31 @@ async function init({ baseURL, pyodideURL, chunkWorkers }) {
     await pyodide.loadPackage(new URL(wheel, localPyodide).href, { messageCallback: quiet });
   } else {
     try {
-      install(pyodide, await /** @type {NonNullable<typeof unpacked>} */ (unpacked));
+      const wheels = await /** @type {NonNullable<typeof unpacked>} */ (unpacked);
+      mark("unpacked");
+      install(pyodide, wheels);
     } catch (err) {
       console.warn("zarrlite: unpacking the wheels in a helper worker failed, using loadPackage:", err);
       await pyodide.loadPackage(["zarrlite"], { messageCallback: quiet });
     }
   }
+  mark("installed");
   progress("codecs", 2, 3);
   try {
     chunkWorkers ??= Math.min(navigator.hardwareConcurrency || 2, 4);
     pool = chunkPool(await codecsModule, new URL("chunk-worker.js", baseURL), chunkWorkers);
+    mark("codecs");
     pyodide.registerJsModule("zarrlite_jsfetch", pool.fetch);
     pyodide.registerJsModule("zarrlite_jscodecs", pool.codecs);
   } catch (err) {
     console.warn("zarrlite: WASM codecs unavailable:", err);
   }
+  pyodide.pyimport("numpy").destroy();
+  mark("numpy");
   const { Session } = pyodide.pyimport("zarrlite.webworker");
+  mark("zarrlite");
   session = Session();
+  mark("session");
   progress("ready", 3, 3);
   /** @type {any} */ (self).zarrliteStartup = performance.now() - t0;
 }

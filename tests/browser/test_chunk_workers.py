@@ -94,6 +94,29 @@ def test_reads_through_chunk_workers_match_numpy(shared_page, server, arrays):
     assert stats["workers"] == 2
 
 
+FIRST_IMAGE_CALLS_JS = """async url => {
+  const { Zarrlite } = await import("./zarrlite.js");
+  const zl = await Zarrlite.create({ chunkWorkers: 2 });
+  try {
+    // what the viewer asks before its first read: none of it returns pixels
+    await zl.viewer("colormaps");
+    await zl.open(url);
+    await zl.viewer("image", [""]).catch(() => null);
+    const before = (await zl.stats()).workers;
+    await zl.read("", "0,0:8,0:8");
+    return { before, after: (await zl.stats()).workers };
+  } finally {
+    zl.close();
+  }
+}"""
+
+
+def test_chunk_workers_start_at_the_first_read_not_before(shared_page, server, arrays):
+    # starting them takes the CPU that opening the source and the first reads need (2 cores)
+    got = shared_page.evaluate(FIRST_IMAGE_CALLS_JS, f"{server.url}/data/pool-v3-zstd")
+    assert got == {"before": 0, "after": 2}
+
+
 def test_without_chunk_workers_the_worker_does_it_all(shared_page, server, arrays):
     assert shared_page.evaluate(START_JS, 0)["workers"] == 0
     _read_all(shared_page, server, arrays, 0)
