@@ -26,6 +26,7 @@ from .stores.ranges import merge_ranges
 # Inner chunks of a shard decoded in one queued work: enough to make a hop worth it, few enough that
 # both CPU threads share a shard.
 INNER_PER_WORK = 8
+ASYNC_INNER_DECODES = 4   # inner chunks of one shard decoding at once through an asynchronous (browser) pipeline
 
 
 class Array:
@@ -374,11 +375,12 @@ class Array:
     async def _decode_inner(self, chunks, spec, out, queue) -> None:
         """Decode inner chunks of one shard ((bytes, projection) pairs) into `out`: queued for CPU threads a
         few chunks a work (`queue`; one hop per small inner chunk costs more than decoding it), or, for an
-        asynchronous (browser) pipeline, one after another here."""
+        asynchronous (browser) pipeline, a few at once (its decoders run on other cores: enough to keep
+        them busy, not so many that their messages crowd the worker)."""
         pipeline = self._sharding.inner
         if queue is None:
-            for data, proj in chunks:
-                await self._decode_into(data, spec, out, proj, proj.coords)
+            await bounded((self._decode_into(data, spec, out, proj, proj.coords) for data, proj in chunks),
+                          ASYNC_INNER_DECODES)
             return
 
         decode = pipeline.decoder(spec)
