@@ -171,7 +171,6 @@ OPENERS_JS = """async () => {
   const zarr = await import("./bench/zarrita.js");
   const fiz = await import("./bench/fizarrita.js");
   const workerUrl = new URL("./bench/fizarrita-worker.js", location.href);
-  window.fizarritaPool ??= new fiz.WorkerPool(navigator.hardwareConcurrency || 2);
   const [lo, hi] = %s;
   return {
     zarrlite: async (url, box) => {
@@ -183,6 +182,7 @@ OPENERS_JS = """async () => {
       return i => zarr.get(arr, box ? [i, zarr.slice(lo, hi), zarr.slice(lo, hi)] : [i, null, null]);
     },
     fizarrita: async (url, box) => {
+      window.fizarritaPool ??= new fiz.WorkerPool(navigator.hardwareConcurrency || 2);
       const arr = await fiz.open(new fiz.FetchStore(url), { kind: "array" });
       const sel = i => box ? [i, fiz.slice(lo, hi), fiz.slice(lo, hi)] : [i, null, null];
       return i => fiz.getWorker(arr, sel(i), { pool: window.fizarritaPool, workerUrl });
@@ -196,6 +196,11 @@ READS_JS = """async ({url, planes, repeat, box, readers}) => {
   const openers = await (%s)();
   const digest = %s;
   const times = {}, digests = {}, errors = {};
+  const within = p => {  // a reader that hangs fails its case instead of the whole run
+    let timer;
+    const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("no answer in 120 s")), 120000); });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  };
   for (let r = 0; r < repeat; r++) {
     const order = readers.slice(r %% readers.length).concat(readers.slice(0, r %% readers.length));
     for (const name of order) {
@@ -204,11 +209,16 @@ READS_JS = """async ({url, planes, repeat, box, readers}) => {
         const read = await openers[name](url, box);
         const out = [];
         const t0 = performance.now();
-        for (let i = 0; i < planes; i++) out.push((await read(i)).data);
+        for (let i = 0; i < planes; i++) out.push((await within(read(i))).data);
         (times[name] ??= []).push(performance.now() - t0);
         (digests[name] ??= []).push(out.map(digest));
       } catch (err) {
         errors[name] = String((err && err.message) || err).slice(0, 120);
+        // fizarrita's pool loses the worker of a failed task (a pool of 2 hangs after 2 failures)
+        if (name === "fizarrita") {
+          window.fizarritaPool.terminateWorkers();
+          window.fizarritaPool = null;
+        }
       }
     }
   }
