@@ -138,7 +138,7 @@ def test_an_array_below_a_v2_group_costs_two_metadata_requests(v2_tree, server):
     # no other format's document (the parent's format is known)
     tmp_path, data = v2_tree
     server.add_bucket("b", tmp_path)
-    server.latency = 0.05  # long enough that the two asked together are answered at once
+    server.latency = 0.3  # long enough that the two asked together are answered at once
     root = zarrlite.open(f"{server.endpoint_url}/b/t.zarr")
     server.clear_log()
     arr = root["a"]
@@ -150,7 +150,7 @@ def test_an_array_below_a_v2_group_costs_two_metadata_requests(v2_tree, server):
 def test_a_group_below_a_v2_group_asks_zgroup_only_when_zarray_is_missing(v2_tree, server):
     tmp_path, _ = v2_tree
     server.add_bucket("b", tmp_path)
-    server.latency = 0.05  # long enough that the requests asked together are answered at once
+    server.latency = 0.3  # long enough that the requests asked together are answered at once
     root = zarrlite.open(f"{server.endpoint_url}/b/t.zarr")
     server.clear_log()
     group = root["g"]
