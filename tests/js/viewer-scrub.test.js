@@ -125,13 +125,13 @@ test("a spare load that fails is forgotten, so the view asks again", async () =>
   assert.equal(v[0].started, 1);
 });
 
-test("changes of plane a busy machine spaces out wait 1.5 x their gap, so the next one still falls inside", () => {
+test("changes of plane a busy machine spaces out wait 1.5 x their gap (at most 2 x the settle time), so the next one still falls inside", () => {
   let now = 0;
   const loader = new TileLoader({ concurrency: 8, settle: 50, burst: 250, now: () => now });
   loader.want(plane(0));
   now = 80;
   const z1 = plane(1);
-  loader.want(z1);                 // 80 ms after the last change: held 120 ms (the settle time is 50)
+  loader.want(z1);                 // 80 ms after the last change: held 1.5 x 80, at most 2 x 50 ms (the settle time)
   now = 135;
   loader.want(z1);                 // a frame of the same view, past 50 ms: still held
   assert.deepEqual(z1.map(r => r.started), [0, 0]);
@@ -139,7 +139,7 @@ test("changes of plane a busy machine spaces out wait 1.5 x their gap, so the ne
   const z2 = plane(2);
   loader.want(z2);                 // the next press, inside the hold: plane 1 never started
   assert.deepEqual(z1.map(r => r.started), [0, 0]);
-  now = 160 + 1.5 * 80 + 1;
+  now = 160 + 2 * 50 + 1;
   loader.want(z2);
   assert.deepEqual(z2.map(r => r.started), [1, 1]);
 });
@@ -185,4 +185,33 @@ test("a hold whose release is never seen ends by itself", async () => {
   now = 151;
   await new Promise(r => setTimeout(r, 300));   // the hold's own timer, no frame asks again
   assert.deepEqual(z1.map(r => r.started), [1, 1]);
+});
+
+test("a plane that may only be passed gets `concurrency` loads, the one rested on `rested`", async () => {
+  let now = 0;
+  const loader = new TileLoader({ concurrency: 2, rested: 6, settle: 50, burst: 250, now: () => now });
+  const first = plane(0, 6);
+  loader.want(first);
+  assert.equal(first.filter(r => r.started).length, 6, "the first plane of the view is no guess");
+  first.forEach(r => r.resolve(tile(4)));
+  await flush();
+  now = 1000;
+  const z1 = plane(1, 8);
+  loader.want(z1);                 // a single change: maybe the first of a burst
+  assert.equal(z1.filter(r => r.started).length, 2);
+  now = 1250;
+  z1[0].resolve(tile(4));          // no other change for `burst` ms: rested on
+  await flush();
+  assert.equal(z1.filter(r => r.started).length, 7);
+  // a held key let go: every slot at once
+  now = 2000;
+  loader.hold(250);
+  const z2 = plane(2, 8);
+  loader.want(z2);
+  z1.filter(r => r.signal?.aborted).forEach(r => r.reject(abortError()));   // their slots come free
+  await flush();
+  assert.equal(z2.filter(r => r.started).length, 0, "held");
+  loader.release();
+  loader.want(z2);
+  assert.equal(z2.filter(r => r.started).length, 6);
 });

@@ -20,26 +20,31 @@
 
 /** ms the loads of a new plane wait at least while planes change fast (taps, a dragged slider: ~30-60
  * ms a change), measured with bench/viewer_bench.py --cases scrub; a change that came `gap` ms after the
- * previous one waits 1.5 x gap if longer, so presses a busy machine spaces out still fall inside it */
+ * previous one waits 1.5 x gap if longer (at most twice the settle time: a person tapping a key every
+ * 150 ms should not wait longer), so presses a busy machine spaces out still fall inside it */
 export const SETTLE_MS = 60;
 
-/** Visible loads at once in the plane view: every tile of a 2048² view of 512² chunks. With all of a
- * plane's reads queued in the worker it never waits for the page to ask for the next one (the page is
- * busy painting as tiles arrive): 16 tile reads all at once took 246 ms, 6 at a time 399 ms (median of
- * 5, load 8; bench/viewer_bench.py --cases scrub: the final plane 0.80 s vs 1.03 s) */
+/** Loads at once of a plane rested on in the plane view: every tile of a 2048² view of 512² chunks.
+ * With all of a plane's reads queued in the worker it never waits for the page to ask for the next one
+ * (the page is busy painting as tiles arrive): 16 tile reads all at once took 246 ms, 6 at a time 399
+ * ms (median of 5, load 8; bench/viewer_bench.py --cases scrub: the final plane 0.80 s vs 1.03 s). A
+ * plane that may only be passed keeps `concurrency`, so a guess costs fewer requests. */
 export const VIEW_LOADS = 16;
 
 export class TileLoader {
   /**
-   * @param {{concurrency?: number, budget?: number, onLoad?: (e: TileEntry) => void,
+   * @param {{concurrency?: number, rested?: number, budget?: number, onLoad?: (e: TileEntry) => void,
    *   onError?: (e: TileEntry) => void, onIdle?: () => void, settle?: number, burst?: number,
-   *   spares?: number, now?: () => number}} [options] budget: bytes of raw tiles kept; settle: ms the
-   *   loads of a new plane wait when the plane changed less than `burst` ms before; spares: prefetch
-   *   loads at once; onIdle: nothing visible is loading or waiting any more (after it was)
+   *   spares?: number, now?: () => number}} [options] rested: loads at once once the plane is the one
+   *   rested on (a release, or `burst` ms without a change; `concurrency` until then); budget: bytes
+   *   of raw tiles kept; settle: ms the loads of a new plane wait when the plane changed less than
+   *   `burst` ms before; spares: prefetch loads at once; onIdle: nothing visible is loading or waiting
+   *   any more (after it was)
    */
-  constructor({ concurrency = 6, budget = 384 << 20, onLoad, onError, onIdle, settle = 0, burst = 250, spares = 2,
-                now = () => performance.now() } = {}) {
+  constructor({ concurrency = 6, rested = concurrency, budget = 384 << 20, onLoad, onError, onIdle, settle = 0,
+                burst = 250, spares = 2, now = () => performance.now() } = {}) {
     this.concurrency = concurrency;
+    this.rested = rested;
     this.budget = budget;
     this.onLoad = onLoad ?? (() => {});
     this.onError = onError ?? (() => {});
@@ -74,6 +79,7 @@ export class TileLoader {
     this.holdTimer = null;
     this.dirty = false;   // visible work changed since onIdle was last called
     this.released = false; // a hold ended by release(): the next change of plane starts at once
+    this.restedOn = true;  // the current plane is known to be the one rested on (it gets `rested` slots)
   }
 
   /** Visible loads of the current generation in flight (aborted ones included until they settle). */
@@ -103,9 +109,10 @@ export class TileLoader {
     if (group !== undefined && group !== this.group) {
       const now = this.now();
       const gap = now - this.groupAt;
+      this.restedOn = this.released || this.group === undefined;   // the first plane shown is no guess
       if (this.released) this.released = false;   // the plane rested on after a held key: at once
       else if (this.group !== undefined && gap < this.burst && this.settle > 0) {
-        this._hold(Math.max(this.holdUntil, now + Math.min(this.burst, Math.max(this.settle, 1.5 * gap))));
+        this._hold(Math.max(this.holdUntil, now + Math.min(2 * this.settle, Math.max(this.settle, 1.5 * gap))));
       }
       this.group = group;
       this.groupAt = now;
@@ -194,7 +201,7 @@ export class TileLoader {
    * let go) and starts at once. The next `want` starts it (the caller draws).
    */
   release() {
-    this.released = true;
+    this.released = this.restedOn = true;
     this.holdUntil = -Infinity;
     clearTimeout(this.holdTimer);
   }
@@ -208,7 +215,9 @@ export class TileLoader {
 
   _pump() {
     const held = this.now() < this.holdUntil;
-    for (let i = 0; i < this.queue.length && this.loading + this.prefetching < this.concurrency;) {
+    this.restedOn ||= this.now() - this.groupAt >= this.burst;
+    const slots = this.restedOn ? this.rested : this.concurrency;
+    for (let i = 0; i < this.queue.length && this.loading + this.prefetching < slots;) {
       const r = this.queue[i];
       if (held && !r.cheap) { i++; continue; }
       this.queue.splice(i, 1);

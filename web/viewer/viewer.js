@@ -53,7 +53,7 @@ app.idle = () => !!app.image && !app.frame && !loader.loading && !loader.queued 
 /** @type {Record<string, number>} */
 const timings = app.timings = { t0: performance.now() };
 app.drawMs = [];       // the cost of the last frames (bench/viewer_bench.py reads it)
-const loader = app.loader = new TileLoader({ concurrency: VIEW_LOADS, settle: SETTLE_MS, onIdle: () => prefetch.schedule(),
+const loader = app.loader = new TileLoader({ rested: VIEW_LOADS, settle: SETTLE_MS, onIdle: () => prefetch.schedule(),
   onLoad: e => { onTileLoaded(e); requestDraw(); },
   onError: e => { app.tileErrors.set(e.key, e); app.failures++; showError(e.error, { tile: true }); requestDraw(); },
 });
