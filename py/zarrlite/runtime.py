@@ -79,3 +79,23 @@ def per_loop(cache: dict, factory: Callable[[], Any]) -> Any:
     if obj is None:
         obj = cache[loop] = factory()
     return obj
+
+
+async def bounded(coros, limit: int) -> None:
+    """Await every coroutine with at most `limit` running at once; the first error cancels the rest."""
+    pending = list(coros)
+    pending.reverse()
+
+    async def worker():
+        while pending:
+            await pending.pop()
+
+    tasks = [asyncio.ensure_future(worker()) for _ in range(min(limit, len(pending)))]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        for coro in pending:  # never started: close them so Python does not warn
+            coro.close()
+        raise
