@@ -110,6 +110,7 @@ case "${1:-build}" in
     build_all
     shift || true
     "$VENV/bin/python" bench/run.py "$@"
+    "$VENV/bin/python" bench/browser_bench.py    # browser start and reads vs zarrita.js and fizarrita
     "$VENV/bin/python" bench/requests_bench.py   # time and requests against a distant server (CPython, Chromium)
     bash bench/neuroglancer/build.sh              # the peer viewer (npm neuroglancer), bundled once
     "$VENV/bin/python" bench/viewer_bench.py     # the viewer: first image vs neuroglancer, panning, scrubbing
