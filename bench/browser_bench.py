@@ -32,14 +32,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -47,14 +43,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 sys.path.insert(0, str(ROOT / "py"))
-from server import Counters, Handler  # noqa: E402
+from server import start_server  # noqa: E402
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 SHAPE = (8, 2048, 2048)
 LAYOUTS = {"plain": {"chunks": (1, 512, 512)}, "sharded": {"shards": (1, 2048, 2048), "chunks": (1, 256, 256)}}
 BOX = (512, 1536)  # rows and columns of the boxes
-RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 READERS = ("zarrlite", "zarrita.js", "fizarrita")
 
 
@@ -86,62 +81,6 @@ def digest(values: np.ndarray) -> int:
     v = np.ascontiguousarray(values).ravel().astype(np.uint64)
     w = ((np.arange(1, v.size + 1, dtype=np.uint64) * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF))
     return int(((v * w) & np.uint64(0xFFFFFFFF)).sum()) & 0xFFFFFFFF
-
-
-class DataHandler(Handler):
-    """tests/browser/server.py's handler, but under /data/ a range reads only its bytes (the test
-    server reads the whole file for each request: a benchmark would measure it) and nothing may be
-    cached (`no-store`: a repeated read must reach the server, for every reader)."""
-
-    def end_headers(self):
-        if self.cors:
-            self.send_header("Access-Control-Allow-Origin", "*")
-            self.send_header("Access-Control-Expose-Headers", "Content-Range")
-        self.send_header("Cache-Control", "no-store" if self.path.startswith("/data/") else self.cache)
-        SimpleHTTPRequestHandler.end_headers(self)
-
-    def do_GET(self):
-        if not self.path.startswith("/data/"):
-            return super().do_GET()
-        path = self.translate_path(self.path)
-        rng = self.headers.get("Range")
-        if not os.path.isfile(path):
-            self.send_error(404)
-            self.counters.add(self.path, rng, 404, 0)
-            return
-        size = os.path.getsize(path)
-        start, end, status = 0, size - 1, 200
-        m = RANGE.match(rng.strip()) if rng else None
-        if m and (m.group(1) or m.group(2)):
-            if m.group(1):
-                start, end = int(m.group(1)), min(int(m.group(2)) if m.group(2) else size - 1, size - 1)
-            else:
-                start = max(size - int(m.group(2)), 0)
-            status = 206
-        with open(path, "rb") as f:
-            f.seek(start)
-            body = f.read(max(end + 1 - start, 0))
-        self.send_response(status)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Accept-Ranges", "bytes")
-        if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{start + len(body) - 1}/{size}")
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            return
-        self.counters.add(self.path, rng, status, len(body))
-
-
-def start_bench_server(dist: Path, data_dir: Path):
-    """web/dist at / (cacheable: max-age), the data at /data/ (DataHandler), on 127.0.0.1."""
-    handler = type("H", (DataHandler,), {"data_dir": data_dir, "counters": Counters(), "cache": "max-age=3600"})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(dist)))
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return type("Server", (), {"url": f"http://127.0.0.1:{httpd.server_address[1]}", "httpd": httpd})
 
 
 BARE_JS = """async folder => {
@@ -357,7 +296,8 @@ def main():
         print(f"writing {args.planes}x2048x2048 uint16 per layout and codec ...", file=sys.stderr)
         data, names = write_data(tmp, args.planes)
         stock_pyodide(tmp / "stock-pyodide")
-        srv = start_bench_server(dist, tmp)
+        # the site cacheable as a static host serves it; the data never (a repeated read must reach the server)
+        srv = start_server(dist, tmp, cache="max-age=3600", data_cache="no-store")
         first = f"{srv.url}/data/plain-zstd.zarr"
         with sync_playwright() as p:
             def fresh_page():

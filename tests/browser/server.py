@@ -47,7 +47,8 @@ class Handler(SimpleHTTPRequestHandler):
     refused: frozenset = frozenset()   # paths answered 404 as if the files were not there
     missing_page: bytes | None = None  # answer a missing /data/ file with this page and 200 (static hosts do)
     cors = True
-    cache = "no-cache"
+    cache = "no-cache"        # Cache-Control of the site's files
+    data_cache = "no-cache"   # ... and of the data (the browser bench: no-store, so no repeat is cached)
     slow_seconds = 0.25
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
                       ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json"}
@@ -70,7 +71,7 @@ class Handler(SimpleHTTPRequestHandler):
         if self.cors:
             self.send_header("Access-Control-Allow-Origin", "*")
             self.send_header("Access-Control-Expose-Headers", "Content-Range")
-        self.send_header("Cache-Control", self.cache if not self.path.startswith("/data/") else "no-cache")
+        self.send_header("Cache-Control", self.data_cache if self.path.startswith("/data/") else self.cache)
         super().end_headers()
 
     def do_OPTIONS(self):
@@ -98,26 +99,26 @@ class Handler(SimpleHTTPRequestHandler):
             self.send_error(404)
             self.counters.add(self.path, rng, 404, 0)
             return
-        with open(path, "rb") as f:
-            data = f.read()
-        size, status, body = len(data), 200, data
-        if rng:
-            m = _RANGE.match(rng.strip())
-            if m and (m.group(1) or m.group(2)):
-                if m.group(1):
-                    start = int(m.group(1))
-                    end = int(m.group(2)) if m.group(2) else size - 1
-                else:
-                    start, end = max(size - int(m.group(2)), 0), size - 1
-                end = min(end, size - 1)
-                if start >= size:
-                    self.send_response(416)
-                    self.send_header("Content-Range", f"bytes */{size}")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    self.counters.add(self.path, rng, 416, 0)
-                    return
-                status, body = 206, data[start:end + 1]
+        size = os.path.getsize(path)
+        start, end, status = 0, size - 1, 200
+        m = _RANGE.match(rng.strip()) if rng else None
+        if m and (m.group(1) or m.group(2)):
+            if m.group(1):
+                start = int(m.group(1))
+                end = min(int(m.group(2)) if m.group(2) else size - 1, size - 1)
+            else:
+                start = max(size - int(m.group(2)), 0)
+            if start >= size:
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                self.counters.add(self.path, rng, 416, 0)
+                return
+            status = 206
+        with open(path, "rb") as f:  # only the bytes asked for: a benchmark must not measure this server
+            f.seek(start)
+            body = f.read(max(end + 1 - start, 0))
         self.send_response(status)
         self.send_header("Content-Type", self.guess_type(path))
         self.send_header("Content-Length", str(len(body)))
@@ -132,13 +133,15 @@ class Handler(SimpleHTTPRequestHandler):
         self.counters.add(self.path, rng, status, len(body))
 
 
-def start_server(directory, data_dir, cors=True, cache="no-cache", refused=(), missing_page=None):
+def start_server(directory, data_dir, cors=True, cache="no-cache", refused=(), missing_page=None,
+                 data_cache="no-cache"):
     """Serve `directory` at / and `data_dir` at /data/ on 127.0.0.1 (a free port) in a thread; the
     paths in `refused` answer 404; with `missing_page`, a missing file under /data/ answers that page
     with status 200."""
     counters = Counters()
     handler = type("H", (Handler,), {"data_dir": Path(data_dir), "counters": counters, "cors": cors,
-                                     "cache": cache, "refused": frozenset(refused), "missing_page": missing_page})
+                                     "cache": cache, "data_cache": data_cache, "refused": frozenset(refused),
+                                     "missing_page": missing_page})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
