@@ -154,7 +154,8 @@ def test_a_prefetch_is_cancelled_by_the_next_interaction(page, server, stack):
     aborts = page.evaluate("window.viewer.loader.aborts")
     # plane 21 is being prefetched; the user goes the other way
     assert page.evaluate(PRESS, {"key": "[", "n": 1, "ms": 0}) == 19
-    assert page.evaluate("window.viewer.loader.aborts") > aborts
+    # the press draws at the next animation frame, which asks the loader for plane 19's tiles
+    page.wait_for_function("before => window.viewer.loader.aborts > before", arg=aborts, timeout=10_000)
     page.evaluate("() => { window.viewer.prefetch.delay = 1e9; }")   # no new prefetch from here on
     page.wait_for_function(IDLE, timeout=60_000)
     page.wait_for_timeout(600)
