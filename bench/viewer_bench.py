@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from server import start_server  # noqa: E402
 from first_timeline import breakdown, floor_load, print_first, write_floor_page  # noqa: E402
+from scrub_timeline import bench_scrub, print_scrub  # noqa: E402
+from viewer_page import IDLE, STAGE, wait_idle  # noqa: E402
 
 DIST = ROOT / "web" / "dist"
 DATA = ROOT / "bench" / "data"
@@ -40,8 +42,6 @@ STACK = DATA / "scrub-64x2048.zarr"
 STACK_SHAPE, STACK_CHUNKS = (64, 2048, 2048), (1, 512, 512)
 VOLUME = DATA / "volume-64x1024.ome.zarr"   # a served 3-D OME-Zarr 0.4 pyramid (Zarr v2), xy halved per level
 VOLUME_SHAPE, VOLUME_CHUNKS = (64, 1024, 1024), (16, 256, 256)
-IDLE = "() => window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
-STAGE = 2048                           # the view: 2048 x 2048 CSS pixels
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -120,97 +120,6 @@ def write_volume():
         {"name": n, "type": "space", "unit": "micrometer"} for n in "zyx"], "datasets": datasets}]
     zarr.consolidate_metadata(str(VOLUME))
     stamp.write_text("1")
-
-
-SCRUB_JS = """async ({presses, seconds, held}) => {
-  const stage = document.getElementById("stage"), app = window.viewer, zl = app.zl, loader = app.loader;
-  const start = app.index.slice();
-  // where the time goes after the last press: every read (plane, start, end, how it ended), the worker's
-  // answer time to a no-op call (is its thread free?), each visible tile's arrival and each frame's cost
-  const reads = [], pings = [], tiles = [], read = zl.read;
-  zl.read = function (path, sel, options) {
-    const r = { plane: Array.isArray(sel) ? sel[0] : null, t0: performance.now(), t1: null, how: null };
-    reads.push(r);
-    const p = read.call(this, path, sel, options);
-    p.then(() => { r.t1 = performance.now(); r.how = "ok"; },
-           e => { r.t1 = performance.now(); r.how = e?.name === "AbortError" ? "abort" : "error"; });
-    return p;
-  };
-  // held: one key held down (its repeats, then its release half a repeat later); else separate presses
-  const gap = seconds * 1000 / (presses - 1);
-  for (let i = 0; i < presses; i++) {
-    if (i) await new Promise(r => setTimeout(r, gap));
-    stage.dispatchEvent(new KeyboardEvent("keydown", { key: "]", bubbles: true, repeat: held && i > 0 }));
-  }
-  const t0 = performance.now(), onLoad = loader.onLoad, frames = app.drawMs.length;
-  if (held) setTimeout(() => stage.dispatchEvent(new KeyboardEvent("keyup", { key: "]", bubbles: true })), gap / 2);
-  const at = { loading: loader.loading, aborting: loader.aborting, queued: loader.queued, prefetching: loader.prefetching };
-  loader.onLoad = e => { tiles.push(performance.now() - t0); onLoad(e); };
-  let pinging = true;
-  (async () => { while (pinging) { const s = performance.now(); await zl.stats(); pings.push([s - t0, performance.now() - s]); await new Promise(r => setTimeout(r, 20)); } })();
-  await new Promise(r => requestAnimationFrame(r));
-  while (!app.idle()) await new Promise(r => setTimeout(r, 2));
-  const ms = performance.now() - t0;
-  pinging = false;
-  loader.onLoad = onLoad;
-  zl.read = read;
-  const final = app.index[0];
-  const rel = r => ({ plane: r.plane, start: r.t0 - t0, end: r.t1 === null ? null : r.t1 - t0, how: r.how });
-  return { ms, from: start[0], to: final, aborts: loader.aborts ?? null, at_last_press: at,
-           first_tile: tiles[0] ?? null, last_tile: tiles[tiles.length - 1] ?? null, tiles_after: tiles.length,
-           final_reads: reads.filter(r => r.plane === final).map(rel),
-           passed_reads_running: reads.filter(r => r.plane !== final && r.t0 < t0 && (r.t1 === null || r.t1 > t0)).map(rel),
-           reads_started: reads.length, reads_aborted: reads.filter(r => r.how === "abort").length,
-           pings, draw_ms_after: app.drawMs.slice(frames) };
-}"""
-
-
-def bench_scrub(browser, srv, query, repeat=3):
-    """`repeat` scrubs of each kind, alternating, each on a fresh page: a key held down (repeats, then
-    its release) and separate presses. SCRUB_SETTLE=ms in the environment sets the tile loader's settle
-    time before scrubbing (to tune it against the same build)."""
-    runs = []
-    settle = os.environ.get("SCRUB_SETTLE")
-    for held in [True, False] * repeat:  # a fresh page each time: no tile of the planes passed is cached yet
-        ctx = browser.new_context(viewport={"width": STAGE + 590, "height": STAGE + 40})
-        page = ctx.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(f"{srv.url}/viewer/{query}")
-        wait_idle(page)
-        if settle:
-            page.evaluate("ms => { window.viewer.loader.settle = ms; }", float(settle))
-        srv.counters.reset()
-        r = page.evaluate(SCRUB_JS, {"presses": 50, "seconds": 2.7, "held": held})
-        by_plane = {}
-        for path, _, status in list(srv.counters.requests):
-            if "/c/" in path and status != "arrived":
-                z = int(path.split("/c/")[1].split("/")[0])
-                by_plane[z] = by_plane.get(z, 0) + 1
-        runs.append({**r, "held": held, "load": os.getloadavg()[0], "chunk_requests": sum(by_plane.values()),
-                     "requests_by_plane": by_plane})
-        ctx.close()
-    return runs
-
-
-def print_scrub(runs, dist):
-    """Per kind of scrub: the final plane's latency and the chunk requests (median, range), then where
-    each run's time went (the final plane's reads: first start, last end; the worker's slowest answer
-    to a no-op call; the page's frames after the last press)."""
-    print(f"scrub 50 planes in 2.7 s ({dist}):")
-    for held in (True, False):
-        rs = [r for r in runs if r["held"] == held]
-        if not rs:
-            continue
-        ms, reqs = sorted(r["ms"] for r in rs), sorted(r["chunk_requests"] for r in rs)
-        print(f"  {'a held key' if held else 'separate presses'}: final plane {statistics.median(ms):.0f} ms after the last "
-              f"press (range {ms[0]:.0f}-{ms[-1]:.0f}), chunk requests {statistics.median(reqs):.0f} (range {reqs[0]}-{reqs[-1]}), "
-              f"load {min(r['load'] for r in rs):.1f}-{max(r['load'] for r in rs):.1f}")
-        for r in rs:
-            f = [x for x in r["final_reads"] if x["how"] == "ok"]
-            print(f"    {r['ms']:.0f} ms: final plane's {len(f)} reads from {min((x['start'] for x in f), default=0):.0f} to "
-                  f"{max((x['end'] for x in f), default=0):.0f} ms, worker busy up to {max((p[1] for p in r['pings']), default=0):.0f} ms, "
-                  f"{len(r['draw_ms_after'])} frames costing {sum(r['draw_ms_after']):.0f} ms; {r['reads_started']} reads started, "
-                  f"{r['reads_aborted']} aborted; {r['chunk_requests']} chunk requests ({r['requests_by_plane'].get(r['to'], 0)} of the final plane)")
 
 
 FRAMES_INIT = """(() => {   // every page: the largest canvas sampled at each animation frame, 64 x 64, from navigation start
@@ -341,12 +250,6 @@ def bench_first_images(browser, srv, dist, label, query, source, repeat):
                  "loadPyodide": statistics.median(r["loadPyodide_ms"] for r in runs["floor"][p]) / 1000}
              for p in ("cold", "warm")}
     return {"dataset": label, "view": view, "median_s": med, "zarrlite_runtime_s": rt, "floor_s": floor, "runs": runs}
-
-
-def wait_idle(page, timeout=120_000):
-    page.wait_for_function(IDLE, timeout=timeout)
-    page.wait_for_timeout(50)
-    page.wait_for_function(IDLE, timeout=timeout)
 
 
 def first_image(page, url):
