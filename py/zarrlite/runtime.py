@@ -99,3 +99,29 @@ async def bounded(coros, limit: int) -> None:
         for coro in pending:  # never started: close them so Python does not warn
             coro.close()
         raise
+
+
+class Once:
+    """`await once.get()`: the result of `await factory()`, computed once and shared by the callers that
+    wait for it meanwhile (on whichever loop asks: a computation begun on another loop, or cancelled, is
+    begun again); a failed one is tried again by the next caller."""
+
+    def __init__(self, factory: Callable[[], Awaitable[T]]):
+        self._factory = factory
+        self._task: asyncio.Future | None = None
+        self._done = False
+        self._value = None
+
+    async def get(self):
+        if self._done:
+            return self._value
+        task = self._task
+        if task is None or task.get_loop() is not asyncio.get_running_loop() or task.cancelled():
+            task = self._task = asyncio.ensure_future(self._factory())
+        try:
+            value = await asyncio.shield(task)
+        except Exception:
+            self._task = None
+            raise
+        self._value, self._done = value, True
+        return value

@@ -15,14 +15,13 @@ reference set); a directory, or a URL whose path ends in `.parq`, holding a Parq
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import posixpath
 import urllib.parse
 
 from ..errors import StoreError, ZarrliteError
-from ..runtime import IN_PYODIDE
+from ..runtime import IN_PYODIDE, Once
 from .base import child_names, slice_range
 from .keys import check_key
 from .refs_spec import Limits, Ref, is_reference_set, is_url, parse_references
@@ -50,9 +49,10 @@ class ReferenceStore:
     that reads a target file."""
 
     def __init__(self, references=None, *, load=None, open_target=None, name: str = "references"):
-        self._refs = references
-        self._load = load
-        self._loading = None
+        async def given():
+            return references
+
+        self._refs = Once(given if references is not None else load)
         self._open_target = open_target or TargetStores()
         self.name = name
 
@@ -60,16 +60,7 @@ class ReferenceStore:
         return f"ReferenceStore({self.name!r})"
 
     async def references(self):
-        if self._refs is None:
-            loop = asyncio.get_running_loop()
-            if self._loading is None or self._loading.get_loop() is not loop or self._loading.cancelled():
-                self._loading = asyncio.ensure_future(self._load())
-            try:
-                self._refs = await asyncio.shield(self._loading)
-            except Exception:
-                self._loading = None  # a failed load is tried again on the next read
-                raise
-        return self._refs
+        return await self._refs.get()  # a failed load is tried again on the next read
 
     async def get(self, key):
         value = await (await self.references()).lookup(check_key(key))

@@ -17,11 +17,11 @@ The rules, here and nowhere else (the page only hands over File objects):
 
 from __future__ import annotations
 
-import asyncio
 import posixpath
 import urllib.parse
 
 from ..errors import StoreError
+from ..runtime import Once
 from .gather import GatheredRanges
 from .refs import MAX_DOCUMENT, JsonReferences, ReferenceStore, TargetStores, parse_document
 from .refs_spec import Limits, is_reference_set, is_url, parse_references
@@ -136,23 +136,13 @@ class LocalFilesStore:
     def __init__(self, files, limits: Limits = Limits()):
         self.files = files
         self.limits = limits
-        self._store = None
-        self._choosing = None
+        self._store = Once(self._choose)
 
     def __repr__(self):
         return f"LocalFilesStore({self.files!r})"
 
     async def store(self):
-        if self._store is None:
-            loop = asyncio.get_running_loop()
-            if self._choosing is None or self._choosing.get_loop() is not loop or self._choosing.cancelled():
-                self._choosing = asyncio.ensure_future(self._choose())
-            try:
-                self._store = await asyncio.shield(self._choosing)
-            except Exception:
-                self._choosing = None
-                raise
-        return self._store
+        return await self._store.get()
 
     async def _choose(self):
         found = await find_reference_file(self.files, self.limits)
