@@ -1,6 +1,7 @@
 """zarrlite in the browser vs bare Pyodide, zarrita.js and fizarrita, in one headless Chromium run.
 
     .venv/bin/python bench/browser_bench.py [--planes 8] [--repeat 3] [--starts 3] [--no-busy]
+        [--only plain] [--old COPY_OF_AN_OLDER_WEB_DIST] [--no-fetch]
 
 Serves web/dist/ (cacheable, as a static host would) and the data on 127.0.0.1 (only the bytes a range
 asks for are read; the data are sent `Cache-Control: no-store`, so Chromium's HTTP cache never answers
@@ -18,7 +19,9 @@ a repeated read), then measures:
     one after the other, of plain Zarr v3 (512x512 chunks) and sharded Zarr v3 (a 2048x2048 shard per
     plane of 256x256 inner chunks), per codec: zstd, blosc-lz4, gzip. Readers: zarrlite (worker,
     result transferred), zarrita.js (main thread) and fizarrita (zarrita.js with its decoding on a
-    worker pool of navigator.hardwareConcurrency workers). Every timed repetition opens the array
+    worker pool of navigator.hardwareConcurrency workers); with --old, zarrlite from another build
+    (before/after, interleaved). The ceiling of plain reads: the same chunks only fetched, from the page
+    and from chunk workers (columns "fetch pg", "fetch cw"). Every timed repetition opens the array
     afresh (nothing read before is kept by any reader), the readers take turns in a rotating order, and
     every value each reader returns is checked against numpy's (a position-weighted digest per read): a
     reader that fails or returns wrong values is shown so in the table;
@@ -51,6 +54,11 @@ SHAPE = (8, 2048, 2048)
 LAYOUTS = {"plain": {"chunks": (1, 512, 512)}, "sharded": {"shards": (1, 2048, 2048), "chunks": (1, 256, 256)}}
 BOX = (512, 1536)  # rows and columns of the boxes
 READERS = ("zarrlite", "zarrita.js", "fizarrita")
+OLD = "zarrlite@old"  # --old DIST: the same zarrlite reader from another build, in the same rotation
+# The ceiling of plain reads: the same chunks fetched (not decoded, nothing returned) with the same
+# concurrency as a reader, from the page (as zarrita.js) or from chunk workers (as zarrlite), bodies moved
+# to the page. Not run on sharded cases (a shard's inner chunks are ranges: another request pattern).
+FETCHERS = ("fetch: page", "fetch: chunk wkrs")
 
 
 def write_data(root: Path, planes: int) -> tuple[np.ndarray, list[str]]:
@@ -107,6 +115,23 @@ DIGEST_JS = """d => { let h = 0; for (let i = 0; i < d.length; i++) h = (h + Mat
 # How each reader opens an array afresh: `opener(url, box)` -> a function reading plane i (or its box).
 OPENERS_JS = """async () => {
   const zl = await window.zarrlite;
+  // another build, served under /data/old/ (--old)
+  const oldZarrlite = async () => window.oldZarrlite ??= (await import("./data/old/zarrlite.js")).Zarrlite.create();
+  // chunk workers as zarrlite starts them (worker.js: min(hardwareConcurrency, 4)), driven from the page
+  const fetchWorkers = async () => window.fetchWorkers ??= import("./rpc.js").then(({ connect }) => Promise.all(
+    Array.from({ length: Math.min(navigator.hardwareConcurrency || 2, 4) }, async () => {
+      const c = connect(new Worker("./chunk-worker.js", { type: "module" }));
+      await c.ready;
+      return c;
+    })));
+  const empty = { data: new Uint16Array(0) };
+  // the keys of plane i (or its box) in a plain array of 512x512 chunks (default chunk key encoding)
+  const keys = (i, box) => {
+    const [c0, c1] = box ? [Math.floor(lo / 512), Math.floor((hi - 1) / 512)] : [0, 3];
+    const out = [];
+    for (let y = c0; y <= c1; y++) for (let x = c0; x <= c1; x++) out.push(`c/${i}/${y}/${x}`);
+    return out;
+  };
   const zarr = await import("./bench/zarrita.js");
   const fiz = await import("./bench/fizarrita.js");
   const workerUrl = new URL("./bench/fizarrita-worker.js", location.href);
@@ -125,6 +150,25 @@ OPENERS_JS = """async () => {
       const arr = await fiz.open(new fiz.FetchStore(url), { kind: "array" });
       const sel = i => box ? [i, fiz.slice(lo, hi), fiz.slice(lo, hi)] : [i, null, null];
       return i => fiz.getWorker(arr, sel(i), { pool: window.fizarritaPool, workerUrl });
+    },
+    "zarrlite@old": async (url, box) => {
+      const old = await oldZarrlite();
+      await old.open(url);
+      return i => old.read("", box ? [i, [lo, hi], [lo, hi]] : [i, null, null]);
+    },
+    "fetch: page": async (url, box) => i => Promise.all(keys(i, box).map(async k => {
+      const r = await fetch(`${url}/${k}`);
+      if (!r.ok) throw new Error(`${k}: ${r.status}`);
+      return (await r.arrayBuffer()).byteLength;
+    })).then(() => empty),
+    "fetch: chunk wkrs": async (url, box) => {
+      const workers = await fetchWorkers();
+      const idle = () => workers.reduce((a, b) => (b.pending() < a.pending() ? b : a));
+      return i => Promise.all(keys(i, box).map(async k => {
+        const [status, , body] = await idle().call("fetch", { url: `${url}/${k}`, range: null, ms: 60000, headers: null });
+        if (status !== 200) throw new Error(`${k}: ${status}`);
+        return body.byteLength;
+      })).then(() => empty);
     },
   };
 }""" % list(BOX)
@@ -234,21 +278,27 @@ def stock_pyodide(out: Path) -> Path:
     return out
 
 
-def read_rows(page, srv, data: np.ndarray, names: list[str], planes: int, repeat: int) -> list[tuple]:
-    """(case, {reader: MB/s or the reason it has none}) per layout, codec and selection."""
+def read_rows(page, srv, data: np.ndarray, names: list[str], planes: int, repeat: int,
+              readers: tuple) -> list[tuple]:
+    """(case, {reader: MB/s or the reason it has none}) per layout, codec and selection; the fetchers
+    (FETCHERS) on plain cases only, their MB/s counted in decoded bytes as the readers'."""
     rows = []
+    # untimed: every reader's first read (its workers start, its code warms up)
+    page.evaluate(READS_JS, {"url": f"{srv.url}/data/{names[0]}.zarr", "planes": 2, "repeat": 1, "box": False,
+                             "readers": list(readers)})
     for box in (False, True):
         sel = (slice(*BOX), slice(*BOX)) if box else (slice(None), slice(None))
         want = [digest(data[(i,) + sel]) for i in range(planes)]
         mb = planes * data[(0,) + sel].nbytes / 1e6
         for name in names:
+            these = [r for r in readers if r not in FETCHERS or name.startswith("plain")]
             r = page.evaluate(READS_JS, {"url": f"{srv.url}/data/{name}.zarr", "planes": planes, "repeat": repeat,
-                                         "box": box, "readers": list(READERS)})
+                                         "box": box, "readers": these})
             speeds = {}
-            for reader in READERS:
+            for reader in these:
                 if reader in r["errors"]:
                     speeds[reader] = f"fails: {r['errors'][reader]}"
-                elif any(d != want for d in r["digests"][reader]):
+                elif reader not in FETCHERS and any(d != want for d in r["digests"][reader]):
                     speeds[reader] = "wrong values"
                 else:
                     speeds[reader] = mb / (min(r["times"][reader]) / 1000)
@@ -257,23 +307,31 @@ def read_rows(page, srv, data: np.ndarray, names: list[str], planes: int, repeat
     return rows
 
 
-def print_reads(rows: list[tuple]):
-    print(f"\n{'reads, MB/s (best of the repetitions)':<34} {'zarrlite':>9} {'zarrita.js':>10} {'fizarrita':>10} "
-          f"{'/zarrita':>8} {'/fizarr.':>8}")
-    print("-" * 84)
+def print_reads(rows: list[tuple], readers: tuple):
+    """One column per reader, then zarrlite's ratios to zarrita.js and fizarrita (and @old's to zarrita.js,
+    and the fetch ceilings' to zarrita.js: above 1.2 leaves room for 1.2x)."""
+    ratios_of = [("zarrlite", "zarrita.js", "/zarrita"), ("zarrlite", "fizarrita", "/fizarr.")]
+    ratios_of += [(r, "zarrita.js", f"{short}/zr") for r, short in ((OLD, "old"), (FETCHERS[0], "fpg"),
+                                                                    (FETCHERS[1], "fcw")) if r in readers]
+    heads = {"zarrita.js": "zarrita.js", OLD: "zl@old", FETCHERS[0]: "fetch pg", FETCHERS[1]: "fetch cw"}
+    print(f"\n{'reads, MB/s (best of the repetitions)':<34}" + "".join(f"{heads.get(r, r):>10}" for r in readers)
+          + " " + " ".join(f"{h:>8}" for _, _, h in ratios_of))
+    print("-" * (35 + 10 * len(readers) + 9 * len(ratios_of)))
     problems = []
     for case, speeds in rows:
-        cells, zl = [], speeds["zarrlite"]
-        for reader in READERS:
-            v = speeds[reader]
-            if isinstance(v, str):
+        cells = []
+        for reader in readers:
+            v = speeds.get(reader, "-")
+            if v == "-":
+                cells.append(f"{'-':>10}")
+            elif isinstance(v, str):
                 problems.append(f"{case}, {reader}: {v}")
                 v = "wrong" if v == "wrong values" else "fails"
                 cells.append(f"{v:>10}")
             else:
                 cells.append(f"{v:>10.0f}")
-        ratios = [f"{zl / speeds[p]:>7.2f}x" if isinstance(zl, float) and isinstance(speeds[p], float) else f"{'-':>8}"
-                  for p in READERS[1:]]
+        ratios = [f"{speeds[a] / speeds[b]:>7.2f}x" if isinstance(speeds.get(a), float)
+                  and isinstance(speeds.get(b), float) else f"{'-':>8}" for a, b, _ in ratios_of]
         print(f"{case:<34}" + "".join(cells) + " " + " ".join(ratios))
     for p in problems:
         print(f"  {p}")
@@ -285,6 +343,10 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--starts", type=int, default=3, help="cold/warm start samples (0: none)")
     ap.add_argument("--no-busy", action="store_true", help="skip the CPU-profile rows")
+    ap.add_argument("--old", type=Path, help="another built web/dist (a copy of an older build): its zarrlite "
+                    "reads too, in the same rotation (column zl@old)")
+    ap.add_argument("--only", default="", help="only the cases whose name contains this (e.g. plain)")
+    ap.add_argument("--no-fetch", action="store_true", help="skip the fetch-only ceiling columns")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -295,6 +357,10 @@ def main():
     try:
         print(f"writing {args.planes}x2048x2048 uint16 per layout and codec ...", file=sys.stderr)
         data, names = write_data(tmp, args.planes)
+        names = [n for n in names if args.only in n]
+        readers = READERS + ((OLD,) if args.old else ()) + (() if args.no_fetch else FETCHERS)
+        if args.old:
+            (tmp / "old").symlink_to(args.old.resolve())
         stock_pyodide(tmp / "stock-pyodide")
         # the site cacheable as a static host serves it; the data never (a repeated read must reach the server)
         srv = start_server(dist, tmp, cache="max-age=3600", data_cache="no-store")
@@ -329,7 +395,7 @@ def main():
                 ctx.close()
             ctx, page = fresh_page()
             page.goto(srv.url + "/index.html")
-            reads = read_rows(page, srv, data, names, args.planes, args.repeat)
+            reads = read_rows(page, srv, data, names, args.planes, args.repeat, readers)
             ctx.close()
             busy = {}
             if not args.no_busy:
@@ -350,7 +416,7 @@ def main():
                       f"{med(coldf) / 1000:>10.2f} {med(cold) / med(coldf):>6.2f}x")
                 print(f"{f'warm start to first pixel vs {which} floor, s':<44} {med(warm) / 1000:>10.2f} "
                       f"{med(warmf) / 1000:>10.2f} {med(warm) / med(warmf):>6.2f}x")
-        print_reads(reads)
+        print_reads(reads, readers)
         if busy:
             print(f"\n{'busy per read, ms (vs zarrita.js)':<44} {'zarrlite':>10} {'zarrita.js':>10} {'ratio':>7}")
             print("-" * 74)
