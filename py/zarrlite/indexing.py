@@ -6,7 +6,7 @@ import itertools
 import math
 import operator
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from .errors import SelectionError
 from .formats.grids import ChunkGrid, RegularDim
@@ -98,8 +98,7 @@ def dim_projections(d: DimSelection, chunk) -> list[tuple[int, slice, slice]]:
     return out
 
 
-@dataclass(frozen=True)
-class ChunkProjection:
+class ChunkProjection(NamedTuple):   # (a named tuple: reads of shards make thousands, and quickly)
     coords: tuple[int, ...]        # chunk grid coordinates
     chunk_selection: tuple         # what to take from the chunk (a slice, or an int for a dropped axis)
     out_selection: tuple           # where it goes in the output (dropped dimensions removed)
@@ -124,6 +123,58 @@ def chunk_projections(dims: list[DimSelection], chunks) -> Iterator[ChunkProject
     for combo in itertools.product(*per_dim):
         coords, chunk_sel, out_sel = zip(*combo)
         yield ChunkProjection(coords, chunk_sel, out_sel if kept is None else tuple([out_sel[i] for i in kept]))
+
+
+class ShardSelection(NamedTuple):
+    """The inner chunks of one shard that a selection touches (`shard_selections`), kept per dimension:
+    the shard's chunk projections are made only when asked for (`projections`)."""
+    coords: tuple[int, ...]        # the shard's grid coordinates
+    per_dim: tuple                 # per dimension [(within, inner chunk index, chunk item, out item)], ascending
+    covered: tuple | None          # the output's slices when every element of the shard is selected (step 1)
+    kept: list | None              # the dimensions not dropped, None when none is
+
+    @property
+    def count(self) -> int:
+        return math.prod(map(len, self.per_dim))
+
+    def projections(self) -> Iterator[tuple[tuple, ChunkProjection]]:
+        """(the inner chunk's coordinates within the shard, its projection), in C order of those."""
+        kept = self.kept
+        if not self.per_dim:  # a 0-d array
+            yield (), ChunkProjection((), (), ())
+            return
+        for combo in itertools.product(*self.per_dim):
+            within, coords, chunk_sel, out_sel = zip(*combo)
+            yield within, ChunkProjection(coords, chunk_sel,
+                                          out_sel if kept is None else tuple([out_sel[i] for i in kept]))
+
+
+def shard_selections(dims: list[DimSelection], inner: tuple[int, ...], shards) -> Iterator[ShardSelection]:
+    """Per shard touched: the inner chunks (of shape `inner`) the selection reads in it, worked out per
+    dimension (not per inner chunk: a read of a few shards touches thousands). `shards`: the grid of the
+    shards (formats/grids.py), whose every edge is a multiple of `inner`."""
+    per_dim = []
+    for d, n, sd in zip(dims, inner, shards.dims):
+        groups = {}
+        for k, cs, os in dim_projections(d, n):
+            s = sd.chunk_of(k * n)
+            groups.setdefault(s, []).append(((k * n - sd.start(s)) // n, k, cs.start if d.drop else cs,
+                                             None if d.drop else os))
+        axis = []
+        for s, members in groups.items():
+            edge = sd.edge(s)
+            if d.drop:   # an integer index selects all of a shard one element thick
+                whole = edge == 1
+            else:
+                whole = (len(members) * n == edge and d.step == 1 and members[0][2].start == 0
+                         and members[-1][2].stop == n)
+            out = None if d.drop else slice(members[0][3].start, members[-1][3].stop)
+            axis.append((s, tuple(members), whole, out))
+        per_dim.append(axis)
+    kept = None if not any(d.drop for d in dims) else [i for i, d in enumerate(dims) if not d.drop]
+    for combo in itertools.product(*per_dim):
+        covered = (tuple(a[3] for a in combo if a[3] is not None) if dims and all(a[2] for a in combo) else None)
+        yield ShardSelection(tuple(a[0] for a in combo), tuple(a[1] for a in combo), covered, kept)
 
 
 def byte_span(chunk_selection: tuple, shape: tuple[int, ...], itemsize: int) -> tuple[int, int]:

@@ -23,12 +23,15 @@ class BytesCodec(ArrayBytesCodec):
         return self.decoder(spec)(data)
         yield  # pragma: no cover - a generator with no compressor calls
 
+    def stored_dtype(self, spec: ChunkSpec) -> np.dtype:
+        """The dtype of the decoded bytes (Pipeline.decoder_into): the chunk's, in the stored byte order."""
+        if self.endian is not None and spec.dtype.itemsize > 1:
+            return spec.dtype.newbyteorder("<" if self.endian == "little" else ">")
+        return spec.dtype
+
     def decoder(self, spec: ChunkSpec):
         """decoded bytes -> the chunk, for chunks of `spec` (Pipeline.decoder)."""
-        dtype = spec.dtype
-        if self.endian is not None and dtype.itemsize > 1:
-            dtype = dtype.newbyteorder("<" if self.endian == "little" else ">")
-        stored = ChunkSpec(spec.shape, dtype, spec.fill_value)
+        stored = ChunkSpec(spec.shape, self.stored_dtype(spec), spec.fill_value)
         return lambda data: bytes_to_array(data, stored)
 
 

@@ -190,6 +190,12 @@ class Zstd(_Numcodec):
             return super().decode(data, limit)
         return out
 
+    def decompress_into(self):
+        """decompress(dst, capacity, src, n) -> bytes written (an error code when more than `capacity`, or
+        corrupt): the frames at address `src` decoded straight to address `dst` (Pipeline.decoder_into);
+        None where numcodecs' build does not export it."""
+        return zstd_decompress()
+
 
 class LZ4(_Numcodec):
     name = "lz4"

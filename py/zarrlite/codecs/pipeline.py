@@ -132,6 +132,26 @@ class Pipeline:
         codec, limit, arr = self.bytes_bytes[0], self.array_bytes.max_encoded_size(spec), to_array(spec)
         return lambda data: arr(_check_limit(codec.decode(data, limit), limit, codec))
 
+    def decoder_into(self, spec: ChunkSpec):
+        """(dtype, into) where the decoded bytes of chunks of `spec` can be written straight into memory,
+        else None: `into(dst, src, n)` decodes the `n` bytes at address `src` to address `dst` and says
+        whether they made exactly the chunk (`spec.nbytes` bytes of `dtype` in C order; `dst` has room for
+        no more). When it says no, `decoder(spec)` decodes that chunk, or says what is wrong with it.
+        One compressor straight to C-order elements whose compressor decompresses to an address
+        (`decompress_into`): sharded reads decode thousands of small inner chunks into one buffer."""
+        stored = getattr(self.array_bytes, "stored_dtype", None)
+        if self.array_array or stored is None or len(self.bytes_bytes) != 1 or self.is_async:
+            return None
+        make = getattr(self.bytes_bytes[0], "decompress_into", None)
+        run = None if make is None else make()
+        if run is None:
+            return None
+        size = spec.nbytes
+
+        def into(dst, src, n):
+            return run(dst, size, src, n) == size
+        return stored(spec), into
+
     async def decode_async(self, data, spec: ChunkSpec) -> np.ndarray:
         return await run_async(self.decode_steps(data, spec))
 

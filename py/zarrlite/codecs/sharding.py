@@ -82,6 +82,24 @@ class ShardingCodec(ArrayBytesCodec):
                              f"(bytes {offset}..{offset + nbytes} of {shard_nbytes})")
         return offset, nbytes
 
+    @staticmethod
+    def locate_all(index, shard_nbytes: int) -> list:
+        """`locate` of every inner chunk, in C order of their coordinates: [offset, nbytes], or None when
+        empty; one check against the shard size for all of them."""
+        entries = index.reshape(-1, 2)
+        offsets, sizes = entries[:, 0], entries[:, 1]
+        empty = (offsets == EMPTY) & (sizes == EMPTY)
+        outside = ~empty & ((offsets > shard_nbytes) | (sizes > shard_nbytes - np.minimum(offsets, shard_nbytes)))
+        if outside.any():
+            first = int(np.flatnonzero(outside)[0])
+            within = tuple(int(c) for c in np.unravel_index(first, index.shape[:-1]))
+            ShardingCodec.locate(index, within, shard_nbytes)  # raises, saying where
+        where = entries.tolist()
+        if empty.any():
+            for i in np.flatnonzero(empty).tolist():
+                where[i] = None
+        return where
+
     def max_encoded_size(self, spec):
         return 2 * spec.nbytes + self.index_nbytes(self.grid(spec.shape)) + 65536
 
