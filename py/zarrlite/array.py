@@ -11,7 +11,7 @@ import numpy as np
 from .codecs.pipeline import ChunkSpec
 from .codecs.sharding import ShardingCodec
 from .context import Context
-from .decode_queue import DecodeQueue
+from .decode_queue import STAGES, DecodeQueue
 from .errors import BudgetError, ChunkError, ZarrliteError, in_context
 from .formats.dtypes import native
 from .formats.metadata import ArrayMetadata
@@ -227,8 +227,12 @@ class Array(ShardedReads):
         pipeline = self.meta.pipeline
         parts = pipeline.decodes_parts   # decode only the compressed blocks the selection reads (blosc)
         itemsize = self.meta.dtype.itemsize
+        # a regular grid whose compressor decodes to an address: into a buffer each task keeps, and only
+        # the bytes up to the last one the selection reads where the compressor can stop early (zstd)
+        into = pipeline.decoder_into(spec_of(None)) if self.meta.rectilinear is None else None
 
         def work():
+            stage = buffer = None
             try:
                 while todo:
                     try:
@@ -241,6 +245,15 @@ class Array(ShardedReads):
                         continue
                     try:
                         chunk_spec = spec_of(proj.coords)
+                        if into is not None:
+                            if stage is None:
+                                buffer = STAGES.take(chunk_spec.nbytes)
+                                stage = buffer[:chunk_spec.nbytes].view(into[0]).reshape(chunk_spec.shape)
+                            src = np.frombuffer(data, np.uint8)
+                            stop = byte_span(proj.chunk_selection, chunk_spec.shape, itemsize)[1]
+                            if into[1](stage.ctypes.data, src.ctypes.data, src.size, stop):
+                                out[proj.out_selection] = stage[proj.chunk_selection]
+                                continue
                         part = byte_span(proj.chunk_selection, chunk_spec.shape, itemsize) if parts else None
                         self._copy(out, proj, pipeline.decode_sync(data, chunk_spec, part), proj.coords,
                                    chunk_spec.shape)
@@ -249,6 +262,9 @@ class Array(ShardedReads):
             except BaseException:
                 todo.clear()  # the read has failed: the other tasks stop too
                 raise
+            finally:
+                if buffer is not None:
+                    STAGES.give(buffer)
 
         try:
             workers = min(total, self._ctx.concurrency, CPU_THREADS)  # more would only wait for a thread

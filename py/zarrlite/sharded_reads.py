@@ -12,7 +12,7 @@ from operator import floordiv, mod
 import numpy as np
 
 from .codecs.pipeline import ChunkSpec
-from .decode_queue import DecodeQueue
+from .decode_queue import STAGES, DecodeQueue
 from .errors import ChunkError, ZarrliteError, in_context
 from .indexing import shard_selections
 from .runtime import bounded
@@ -25,35 +25,6 @@ INNER_PER_WORK = 8
 # copied with one strided copy; past this size, chunk by chunk (the array is as large as the shard).
 WHOLE_STAGE_MAX = 16 << 20
 ASYNC_INNER_DECODES = 4   # inner chunks of one shard decoding at once through an asynchronous (browser) pipeline
-
-
-class Stages:
-    """Buffers that inner chunks are decoded into, kept for the next ones: each page of a new buffer is
-    faulted in on its first write (the allocator hands big blocks back to the system, and asks anew), which
-    cost more than the decoding (measured: 2,500 faults, 7 ms, in a read of 16 shards of 512 KiB).
-    Sizes are powers of two (at least 64 KiB), at most `keep` bytes kept in all."""
-
-    def __init__(self, keep: int = 64 << 20):
-        self.keep = keep
-        self._free: dict[int, list] = {}
-        self._kept = 0
-
-    def take(self, nbytes: int) -> np.ndarray:
-        size = max(1 << 16, 1 << (nbytes - 1).bit_length())
-        try:
-            buffer = self._free.get(size, []).pop()   # (list pops and appends are atomic: threads share this)
-        except IndexError:
-            return np.empty(size, np.uint8)
-        self._kept -= size
-        return buffer
-
-    def give(self, buffer: np.ndarray) -> None:
-        if self._kept + buffer.size <= self.keep:
-            self._kept += buffer.size
-            self._free.setdefault(buffer.size, []).append(buffer)
-
-
-STAGES = Stages()
 
 
 class ShardedReads:

@@ -196,6 +196,10 @@ class Zstd(_Numcodec):
         None where numcodecs' build does not export it."""
         return zstd_decompress()
 
+    def decompress_prefix_into(self):
+        """prefix(dst, size, src, n, stop): the first `stop` bytes only (`zstd_decompress_prefix`)."""
+        return zstd_decompress_prefix()
+
 
 class LZ4(_Numcodec):
     name = "lz4"
@@ -230,26 +234,72 @@ class _DecodingContexts(threading.local):
 
 
 @functools.cache
-def zstd_decompress():
-    """decompress(dst, dst_capacity, src, src_size) -> bytes written, or an error code (a huge number),
-    through ZSTD_decompressDCtx of numcodecs' own zstd build with this thread's context; None where that
-    build does not export it (then numcodecs decodes)."""
+def _zstd():
+    """(numcodecs' own zstd build through ctypes, this thread's decoding context), or None where that build
+    does not export what is needed (then numcodecs decodes)."""
     try:
         import ctypes
 
         lib = ctypes.CDLL(numcodecs.zstd.__file__)
         lib.ZSTD_createDCtx.restype = ctypes.c_void_p
         lib.ZSTD_freeDCtx.argtypes = [ctypes.c_void_p]
-        run = lib.ZSTD_decompressDCtx
+        fns = [lib.ZSTD_decompressDCtx, lib.ZSTD_decompressStream, lib.ZSTD_DCtx_reset, lib.ZSTD_isError,
+               lib.ZSTD_getFrameContentSize]
     except (ImportError, OSError, AttributeError):
         return None
-    run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]
-    run.restype = ctypes.c_size_t
-    contexts = _DecodingContexts(lib)
+    p, n = ctypes.c_void_p, ctypes.c_size_t
+    for fn, args, result in zip(fns, [[p, p, n, p, n], [p, p, p], [p, ctypes.c_int], [n], [p, n]],
+                                [n, n, n, ctypes.c_uint, ctypes.c_ulonglong]):
+        fn.argtypes, fn.restype = args, result
+    return lib, _DecodingContexts(lib)
+
+
+@functools.cache
+def zstd_decompress():
+    """decompress(dst, dst_capacity, src, src_size) -> bytes written, or an error code (a huge number),
+    through ZSTD_decompressDCtx of numcodecs' own zstd build with this thread's context; None where that
+    build does not export it (then numcodecs decodes)."""
+    if _zstd() is None:
+        return None
+    lib, contexts = _zstd()
+    run = lib.ZSTD_decompressDCtx
 
     def decompress(dst, capacity, src, n):
         return run(contexts.dctx, dst, capacity, src, n)
     return decompress
+
+
+@functools.cache
+def zstd_decompress_prefix():
+    """prefix(dst, size, src, src_size, stop) -> how many bytes were decoded to `dst`, at least `stop` when
+    the first `stop` bytes of the frame at `src` are there (fewer: corrupt, truncated, or a frame whose
+    stated content size is not `size`): the rest of the frame is not decoded (ZSTD_decompressStream into
+    a buffer of `stop` bytes). None where numcodecs' build does not export it."""
+    if _zstd() is None:
+        return None
+    import ctypes
+
+    class Buffer(ctypes.Structure):   # ZSTD_inBuffer and ZSTD_outBuffer alike: pointer, size, pos
+        _fields_ = [("ptr", ctypes.c_void_p), ("size", ctypes.c_size_t), ("pos", ctypes.c_size_t)]
+
+    lib, contexts = _zstd()
+    stream, reset, is_error, content_size = (lib.ZSTD_decompressStream, lib.ZSTD_DCtx_reset, lib.ZSTD_isError,
+                                             lib.ZSTD_getFrameContentSize)
+
+    def prefix(dst, size, src, n, stop):
+        if content_size(src, n) != size or not 0 < stop <= size:
+            return 0
+        dctx = contexts.dctx
+        reset(dctx, 1)   # ZSTD_reset_session_only
+        out, into = Buffer(dst, stop, 0), Buffer(src, n, 0)
+        ref_out, ref_in = ctypes.byref(out), ctypes.byref(into)
+        while out.pos < stop:
+            before = out.pos, into.pos
+            ret = stream(dctx, ref_out, ref_in)
+            if is_error(ret) or ret == 0 or (out.pos, into.pos) == before:
+                break   # corrupt; the frame's end before `stop`; truncated
+        return out.pos
+    return prefix
 
 
 def register() -> bool:

@@ -1,0 +1,79 @@
+"""zstd chunks of a local array decoded straight into a buffer kept per task (Pipeline.decoder_into), and
+only as far as the selection reads (zstd_decompress_prefix): planes, boxes, steps against numpy, for
+data written by zarr-python 3; the prefix against numcodecs' whole decode; corrupt and truncated chunks
+are errors that name the chunk."""
+
+from __future__ import annotations
+
+import numcodecs
+import numpy as np
+import pytest
+import zarr
+import zarrlite
+from writers import assert_same, make_data, zarr_python
+from zarrlite.codecs import native
+from zarrlite.codecs.pipeline import ChunkSpec
+from zarrlite.errors import ChunkError, CodecError
+
+SHAPE = (20, 50, 40)
+CHUNKS = (8, 16, 16)   # edge chunks in every dimension
+
+SELECTIONS = [
+    (Ellipsis,), (0,), (5,), (7,), (8,), (19,), (slice(3, 4),), (slice(None), 17), (slice(None), slice(None), 39),
+    (slice(2, 13), slice(10, 40), slice(5, 30)), (slice(None, None, 3), slice(1, 49, 7), slice(None, None, -2)),
+    (slice(None, None, -1), 3, slice(0, 16)), (6, 15, 15),
+]
+
+
+@pytest.fixture(scope="module", params=["<u2", ">f4", "<i8"])
+def stack(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp("direct-" + request.param.replace("<", "le").replace(">", "be"))
+    endian = "big" if request.param[0] == ">" else "little"
+    truth = zarr_python(root, make_data(SHAPE, request.param, seed=2), zarr_format=3, chunks=CHUNKS,
+                        serializer=zarr.codecs.BytesCodec(endian=endian), compressors=zarr.codecs.ZstdCodec(level=3))
+    return root, truth
+
+
+def test_the_direct_path_is_taken(stack):
+    arr = zarrlite.open(str(stack[0]))
+    assert arr.meta.pipeline.decoder_into(ChunkSpec(arr.meta.chunks, arr.meta.dtype)) is not None
+    assert native.zstd_decompress_prefix() is not None
+
+
+@pytest.mark.parametrize("sel", SELECTIONS, ids=repr)
+def test_selections(stack, sel):
+    root, truth = stack
+    assert_same(zarrlite.open(str(root))[sel], truth[sel])
+
+
+def test_prefixes_match_the_whole_decode():
+    rng = np.random.default_rng(7)
+    raw = (rng.normal(1000, 40, 300_000)).astype("<u2").tobytes()
+    frame = numcodecs.Zstd(level=5).encode(raw)
+    src = np.frombuffer(frame, np.uint8)
+    prefix = native.zstd_decompress_prefix()
+    for stop in [1, 2, 4095, 131072, 131073, 400_000, len(raw) - 1, len(raw)]:
+        dst = np.zeros(len(raw), np.uint8)
+        got = prefix(dst.ctypes.data, len(raw), src.ctypes.data, src.size, stop)
+        assert got >= stop and dst[:stop].tobytes() == raw[:stop]
+    dst = np.zeros(len(raw), np.uint8)
+    assert prefix(dst.ctypes.data, len(raw) - 2, src.ctypes.data, src.size, 100) < 100   # not the frame's size
+    assert prefix(dst.ctypes.data, len(raw), src.ctypes.data, src.size // 2, len(raw) - 10) < len(raw) - 10
+
+
+def _chunk(root, key):
+    return root / "c" / key.replace(".", "/")
+
+
+@pytest.mark.parametrize("how", ["not-a-frame", "truncated"])
+def test_a_corrupt_chunk_names_itself(stack, how, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(stack[0], root)
+    path = _chunk(root, "1.1.0")
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 10] if how == "truncated" else bytes(4) + data[4:])
+    with pytest.raises((ChunkError, CodecError)) as info:
+        zarrlite.open(str(root))[10]   # the chunk's third plane: the first 3/8 of it decoded
+    assert "(1, 1, 0)" in str(info.value), str(info.value)
