@@ -11,7 +11,7 @@
 #     protocol.js           page <-> worker messages   rpc.js   the request layer of every worker
 #     chunk-pool.js         workers that fetch and decode chunks    chunk-worker.js   one of them
 #     codecs.js             numcodecs.js (blosc, zstd, lz4) + xz-decompress + node-liblzma + hash-wasm (crc32c), by esbuild
-#     unpack.js             the worker's wheel unpacker (fflate), bundled by esbuild
+#     unpack.js             the worker's wheel unpacker (unzip.js: the platform's inflate), bundled by esbuild
 #     pyodide/              Pyodide core (standard library precompiled), numpy, zarrlite wheels, and a
 #                           pyodide-lock.json listing them
 #     viewer/               web/viewer/ when it exists
@@ -196,7 +196,7 @@ bundle_js() {
       --target=es2020 --minify --loader:.wasm=binary --log-level=warning --outfile="$DIST/codecs.js"
     stamp codecs "$h"
   fi
-  h="$(hash_of web/unpack-entry.js web/rpc.js package-lock.json)"
+  h="$(hash_of web/unpack-entry.js web/unzip.js web/rpc.js package-lock.json)"
   if [ ! -s "$DIST/unpack.js" ] || ! fresh unpack "$h"; then
     log "esbuild unpack.js"
     node_modules/.bin/esbuild web/unpack-entry.js --bundle --format=esm --platform=browser \
