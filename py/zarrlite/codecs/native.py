@@ -22,14 +22,17 @@ def _check(name, size, limit):
                          "(corrupt chunk or decompression bomb)")
 
 
-def check_decoded_size(name: str, data, limit: int) -> None:
+def check_decoded_size(name: str, data, limit: int, length: int | None = None) -> None:
     """Refuse a blosc, zstd or lz4 stream that may decode to more than `limit` bytes, from its headers
-    alone and before any decoding: the rule of every back-end (numcodecs here, WASM in the browser)."""
+    alone and before any decoding: the rule of every back-end (numcodecs here, WASM in the browser).
+    With `length`, `data` is only the stream's first bytes (a held value's head: stores/base.py
+    HeldValue) and `length` the stream's; `head_decides` says whether they are enough."""
+    length = len(data) if length is None else length
     if name == "blosc":
         _check("blosc", blosc_decoded_size(data), limit)
         cbytes = struct.unpack_from("<I", data, 12)[0]
-        if cbytes > len(data):
-            raise CodecError(f"blosc: truncated ({len(data)} of {cbytes} bytes)")
+        if cbytes > length:
+            raise CodecError(f"blosc: truncated ({length} of {cbytes} bytes)")
     elif name == "lz4":
         _check("lz4", lz4_decoded_size(data), limit)
     elif name == "zstd":
@@ -37,6 +40,8 @@ def check_decoded_size(name: str, data, limit: int) -> None:
         if size is not None:
             _check("zstd", size, limit)
             return
+        if length != len(data):
+            raise ValueError("zstd frames without a content size are checked on the whole stream")
         # Decoders stream frames without a content size into a buffer that grows without bound: only
         # hand them frames whose blocks cannot make more than about the expected size.
         allowed = 2 * limit + (1 << 20)
@@ -44,6 +49,12 @@ def check_decoded_size(name: str, data, limit: int) -> None:
         if bound > allowed:
             raise CodecError(f"zstd: frames without a content size that may decode to over {bound} bytes, "
                              f"more than the expected {limit} (corrupt chunk or decompression bomb)")
+
+
+def head_decides(name: str, head) -> bool:
+    """Whether `check_decoded_size` can judge a blosc, zstd or lz4 stream from its first 32 bytes (`head`):
+    all but zstd frames without a content size, whose every block header counts."""
+    return name != "zstd" or zstd_decoded_size(head) is not None
 
 
 def blosc_decoded_size(data) -> int:
