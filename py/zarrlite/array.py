@@ -173,8 +173,13 @@ class Array(ShardedReads):
             return
 
         if self.meta.pipeline.is_async:
+            # a first decoder that decodes values where a browser store holds them (codecs/browser.py)
+            first = self.meta.pipeline.bytes_bytes[-1:]
+            held = getattr(type(store), "get_held", None) and first and getattr(first[0], "takes_held", False)
+            get = store.get_held if held else store.get
+
             async def one(proj):
-                data = await store.get(self.chunk_key(proj.coords))
+                data = await get(self.chunk_key(proj.coords))
                 if data is None:
                     out[proj.out_selection] = self.meta.fill_value
                 else:
