@@ -22,6 +22,26 @@ class Store(Protocol):
 
     # Optional: `async size(key) -> int | None`, the stored size without reading the value
     # (the viewer's chunk map uses it; callers fall back to len(await get(key))).
+    # Optional: `async get_held(key) -> bytes | HeldValue | None`, `get` whose value may stay where it
+    # was fetched (see HeldValue); only a reader whose decoder takes held values asks for it.
+
+
+class HeldValue:
+    """A value that stays where a store fetched it (in the browser: on the chunk worker that fetched it,
+    stores/browser_fetch.py HeldBytes), so that it is decoded there, not copied here and back. `len()` is
+    its size; `head` its first bytes (at least HEAD_BYTES, or all of a shorter value: what size checks
+    of compressor headers read); `await read()` the bytes themselves."""
+
+    HEAD_BYTES = 32
+
+    size: int
+    head: bytes
+
+    def __len__(self) -> int:
+        return self.size
+
+    async def read(self) -> bytes:
+        raise NotImplementedError
 
 
 def slice_range(data: bytes, start: int, length: int | None) -> bytes:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 
+from .base import HeldValue
+
 
 class _Shared:
     """A read in flight and the number of callers waiting for it."""
@@ -66,7 +68,15 @@ class CachedStore:
             self._size -= 64 if old is None else len(old) + 64
 
     async def get(self, key):
-        return await self._cached((key, 0, None), lambda: self.store.get(key))
+        value = await self._cached((key, 0, None), lambda: self.store.get(key))
+        return await value.read() if isinstance(value, HeldValue) else value  # cached by get_held
+
+    async def get_held(self, key):
+        """`get` for a reader that takes held values (base.HeldValue): the inner store's `get_held`, when it
+        has one, its values cached (and shared) as `get`'s are."""
+        if getattr(type(self.store), "get_held", None) is None:
+            return await self.get(key)
+        return await self._cached((key, 0, None), lambda: self.store.get_held(key))
 
     async def get_range(self, key, start, length):
         return await self._cached((key, start, length), lambda: self.store.get_range(key, start, length))
