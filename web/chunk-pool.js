@@ -1,8 +1,8 @@
 // Chunk workers: a few module Web Workers (chunk-worker.js) that fetch chunks and decode the large
 // compressed ones on other cores, so the zarrlite worker is left with Python: its own CPU time for a
 // 2048² plane of 16 zstd chunks went from ~55 ms to ~26 ms here.
-// Python sees the pool as two modules, `zarrlite_jsfetch` (`fetch`) and `zarrlite_jscodecs` (`names`,
-// `decode`). The workers start when `start()` is called (the zarrlite worker does so once the first
+// Python sees the pool as two modules, `zarrlite_jsfetch` (`fetch`, and for the bodies a chunk worker
+// holds: `decodeHeld`, `readHeld`, `dropHeld`) and `zarrlite_jscodecs` (`names`, `decode`). The workers start when `start()` is called (the zarrlite worker does so once the first
 // read is out: starting them takes CPU the first picture needs). Until they are ready, and for small
 // chunks (a message round trip costs more than decoding them) and blob: URLs, the work is done in the
 // zarrlite worker itself. A chunk worker that dies (fails to start, throws at its top level, or goes
@@ -78,10 +78,11 @@ export function owned(data) {
 }
 
 /**
- * @typedef {{fetch: {inline: number, workers: number, retried: number},
+ * @typedef {{fetch: {inline: number, workers: number, retried: number, held: number},
  *   decode: {inline: number, workers: number, retried: number}, workers: number, replaced: number}} PoolStats
  *   requests and chunks handled here (`inline`), by chunk workers, and done here again because their
- *   chunk worker died (`retried`); the chunk workers alive, and how many were replaced
+ *   chunk worker died (`retried`); bodies a chunk worker kept (`held`); the chunk workers alive, and
+ *   how many were replaced
  */
 
 /**
@@ -93,7 +94,7 @@ export function owned(data) {
 export function chunkPool(codecs, workerURL, size) {
   /** @type {{worker: Worker, rpc: import("./rpc.js").Client, ready: boolean}[]} */
   const helpers = [];
-  const counts = { fetch: { inline: 0, workers: 0, retried: 0 }, decode: { inline: 0, workers: 0, retried: 0 },
+  const counts = { fetch: { inline: 0, workers: 0, retried: 0, held: 0 }, decode: { inline: 0, workers: 0, retried: 0 },
                    replaced: 0 };
 
   const spawn = () => {
@@ -128,15 +129,26 @@ export function chunkPool(codecs, workerURL, size) {
     return best;
   };
 
-  /** `fetchBytes`, on a chunk worker when one is ready; `signal` (the Python request's) aborts it. */
-  function fetchOn(url, range, ms, headers = null, signal = null) {
+  /**
+   * `fetchBytes`, on a chunk worker when one is ready; `signal` (the Python request's) aborts it. With
+   * `hold`, a large body may stay on that chunk worker: the reply's sixth entry then says so (see
+   * chunk-worker.js; `helper` added here), for `decodeHeld`, `readHeld` and `dropHeld`.
+   */
+  function fetchOn(url, range, ms, headers = null, signal = null, hold = false) {
     const helper = url.startsWith("blob:") ? null : idle();
     counts.fetch[helper ? "workers" : "inline"]++;
     if (!helper) return fetchBytes(url, range, ms, headers, signal);
     const silent = setTimeout(() => {
       helper.rpc.close(new WorkerDiedError(`chunk worker stopped: no answer to a fetch in ${(ms + SILENT_MS) / 1000} s`));
     }, ms + SILENT_MS);
-    return helper.rpc.call("fetch", { url, range, ms, headers }, { signal: signal ?? undefined })
+    return helper.rpc.call("fetch", { url, range, ms, headers, hold }, { signal: signal ?? undefined })
+      .then(reply => {
+        if (reply[5]) {
+          reply[5].helper = helper;
+          counts.fetch.held++;
+        }
+        return reply;
+      })
       .catch(err => {
         if (!(err instanceof WorkerDiedError)) throw err;
         counts.fetch.retried++;
@@ -159,9 +171,38 @@ export function chunkPool(codecs, workerURL, size) {
       });
   }
 
+  /** The chunk worker holding `held` died: its bytes are gone (Python fetches them again). */
+  const gone = err => {
+    if (!(err instanceof WorkerDiedError)) throw err;
+    throw Object.assign(new Error(`the chunk worker holding the bytes stopped (${err.message})`), { name: "HeldGone" });
+  };
+
+  /**
+   * Decode held bytes on their chunk worker (the Python side checks sizes first). Rejects with an
+   * error named "HeldGone" when they are no longer held.
+   * @param {{handle: number, helper: typeof helpers[number]}} held
+   * @param {string} name
+   * @param {number} limit
+   * @returns {Promise<Uint8Array>}
+   */
+  function decodeHeld(held, name, limit) {
+    counts.decode.workers++;
+    return held.helper.rpc.call("decode", { name, handle: held.handle, limit }).catch(gone);
+  }
+
+  /** A copy of held bytes (as `decodeHeld`). @returns {Promise<Uint8Array>} */
+  function readHeld(held) {
+    return held.helper.rpc.call("read", { handle: held.handle }).catch(gone);
+  }
+
+  /** Let held bytes go (nothing to wait for; a dead chunk worker has let them go already). */
+  function dropHeld(held) {
+    held.helper.rpc.call("drop", { handle: held.handle }).catch(() => {});
+  }
+
   /** @returns {PoolStats} */
   const stats = () => ({ fetch: { ...counts.fetch }, decode: { ...counts.decode }, replaced: counts.replaced,
                          workers: helpers.length });
 
-  return { fetch: { fetch: fetchOn }, codecs: { names: codecs.names, decode, crc32c: codecs.crc32c }, stats, start };
+  return { fetch: { fetch: fetchOn, decodeHeld, readHeld, dropHeld }, codecs: { names: codecs.names, decode, crc32c: codecs.crc32c }, stats, start };
 }

@@ -3,6 +3,9 @@ them match numpy bit for bit, and what fails there is reported like anything els
 
 from __future__ import annotations
 
+import shutil
+import struct
+
 import numcodecs
 import pytest
 from cases import SUMMARY_JS, expected
@@ -61,6 +64,7 @@ CASES = {
     "v2-gzip": (_zp3(numcodecs.GZip(level=5)), "<u2"),  # fetched there, decoded by Python's zlib
 }
 WASM_CASES = len(CASES) - 1
+HELD_CASES = ("v3-zstd", "v3-blosc-lz4", "v2-lz4", "v2-blosc-zstd-bitshuffle-bigendian")
 CHUNK_COUNT = 6
 
 
@@ -92,6 +96,46 @@ def test_reads_through_chunk_workers_match_numpy(shared_page, server, arrays):
     else:
         pytest.fail(f"the chunk workers never took a whole round of reads: {stats}")
     assert stats["workers"] == 2
+    # blosc, zstd and lz4 chunks of 64 KiB or more stay on the chunk worker that fetched them, and are
+    # decoded there (a round reads every chunk, then those of plane 1 again, each from a fresh open)
+    before = stats
+    _read_all(shared_page, server, arrays, 2)
+    stats = shared_page.evaluate(STATS_JS, 2)
+    large = [_plane_of(c, root) for name in HELD_CASES for root in [server.data / f"pool-{name}"]
+             for c in root.rglob("*") if c.is_file() and c.stat().st_size >= 64 << 10]
+    want = len(large) + large.count(1)
+    assert large and stats["fetch"]["held"] - before["fetch"]["held"] == want, (before, stats)
+
+
+def _plane_of(chunk, root) -> int:
+    """The first grid coordinate of a chunk file: c/1/0/0 (v3) or 1.0.0 (v2)."""
+    parts = chunk.relative_to(root).parts
+    return int(parts[1]) if parts[0] == "c" else int(parts[0].split(".")[0])
+
+
+# Chunks whose header states more than the chunk decodes to (1 GiB), refused from the header, before any
+# decoding: the one header byte-layout each, then the rest of the chunk (96 KiB, so a chunk worker holds it)
+BOMB_HEADERS = {
+    "v3-zstd": lambda n: struct.pack("<IB", 0xFD2FB528, 0xE0) + struct.pack("<Q", 1 << 30),  # single segment, 8-byte size
+    "v3-blosc-lz4": lambda n: bytes([2, 1, 2, 2]) + struct.pack("<III", 1 << 30, 1 << 16, n),
+    "v2-lz4": lambda n: struct.pack("<I", 1 << 30),
+}
+
+
+@pytest.mark.parametrize("case", list(BOMB_HEADERS))
+def test_a_header_stating_too_much_is_refused_before_decoding(shared_page, server, arrays, ready_pool, case):
+    root = server.data / f"pool-bomb-{case}"
+    if not root.exists():
+        shutil.copytree(server.data / f"pool-{case}", root)
+        chunk = next(p for p in sorted(root.rglob("*")) if p.is_file() and p.stat().st_size > 64 << 10)
+        size = chunk.stat().st_size
+        head = BOMB_HEADERS[case](size)
+        chunk.write_bytes(head + chunk.read_bytes()[len(head):])
+    before = shared_page.evaluate(STATS_JS, 2)
+    err = shared_page.evaluate(ERROR_JS, {"n": 2, "url": f"{server.url}/data/pool-bomb-{case}", "selection": "..."})
+    assert err is not None and err.startswith("CodecError"), err
+    assert f"header announces {1 << 30} decoded bytes, more than the expected {192 * 256 * 2}" in err, err
+    assert shared_page.evaluate(STATS_JS, 2)["fetch"]["held"] > before["fetch"]["held"]  # judged from the head
 
 
 FIRST_IMAGE_CALLS_JS = """async url => {

@@ -167,6 +167,50 @@ def test_a_chunk_worker_gone_silent_is_replaced_and_its_work_done_here(page, dat
     _crash_a_chunk_worker_during_a_read(page, data, "() => { setTimeout(() => self.close(), 0); }", {"timeout": 2})
 
 
+HELD_JS = "() => self.zarrliteHeld.size"
+
+
+def _held_read(page, url):
+    """Open `url` afresh and read it whole until the chunk worker held what it fetched; its stats then."""
+    for _ in range(40):
+        page.evaluate("url => zl.open(url)", url)
+        before = page.evaluate("() => zl.stats()")["fetch"]["held"]
+        assert page.evaluate(READ_JS, "...")["values"] == BIG.ravel().tolist()
+        stats = page.evaluate("() => zl.stats()")
+        if stats["fetch"]["held"] - before == 4:
+            return stats
+        page.wait_for_timeout(250)
+    pytest.fail("the chunk worker never held the chunks it fetched")
+
+
+def test_chunks_held_by_a_chunk_worker_are_let_go_with_the_store(page, data):
+    """The chunk cache of an open source keeps values a chunk worker holds (web/chunk-worker.js "hold");
+    opening another source lets them go there."""
+    _start(page, data, "dead-big.zarr", 1)
+    url = f"{data.url}/data/dead-big.zarr"
+    _held_read(page, url)
+    for _ in range(3):
+        page.evaluate("url => zl.open(url)", url)
+        assert page.evaluate(READ_JS, "...")["values"] == BIG.ravel().tolist()
+    page.wait_for_timeout(200)  # the drops are posted, not awaited
+    assert _worker(page, "/chunk-worker.js").evaluate(HELD_JS) == 4  # the last open's 4 chunks
+
+
+def test_chunks_held_by_a_chunk_worker_that_died_are_fetched_again(page, data):
+    _start(page, data, "dead-big.zarr", 1)
+    url = f"{data.url}/data/dead-big.zarr"
+    _held_read(page, url)
+    before = page.evaluate("() => zl.stats()")
+    assert page.evaluate(READ_JS, "...")["values"] == BIG.ravel().tolist()
+    assert page.evaluate("() => zl.stats()")["fetch"] == before["fetch"]  # the cache answered: the held values
+    _worker(page, "/chunk-worker.js").evaluate("() => { setTimeout(() => { throw new Error('simulated crash'); }, 0); }")
+    page.wait_for_function("async () => (await zl.stats()).replaced === 1")
+    got = page.evaluate(READ_JS, "...")  # the same open: cached values whose chunk worker is gone
+    assert got["values"] == BIG.ravel().tolist()
+    stats = page.evaluate("() => zl.stats()")
+    assert stats["fetch"]["inline"] + stats["fetch"]["workers"] - before["fetch"]["inline"] - before["fetch"]["workers"] == 4, stats
+
+
 IDLE = "() => window.viewer && window.viewer.idle && window.viewer.idle() && window.viewer.timings.firstImage !== undefined"
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 
 from ..errors import CodecError
+from ..stores.base import HeldValue
 from . import crc32c, lzma_container, registry
-from .native import check_decoded_size
+from .native import check_decoded_size, head_decides
 
 
 SIZE_IN_HEADERS = ("blosc", "zstd", "lz4")
@@ -22,16 +23,26 @@ SIZE_IN_HEADERS = ("blosc", "zstd", "lz4")
 class WasmCodec:
     """One compressor id served by the JS module. Before any decoding, the sizes its headers state (for
     zstd frames without a content size: their blocks) are checked against the limit as in CPython, for
-    the WASM decoders (but xz's) cannot stop early."""
+    the WASM decoders (but xz's) cannot stop early.
+
+    `takes_held`: `data` may be a value held by the chunk worker that fetched it (stores/base.py
+    HeldValue, from the store's get_held): when its head is enough for that check, it is decoded there;
+    else (zstd frames without a content size) its bytes are brought here first."""
 
     def __init__(self, name, module, config):
         self.name = name
         self.config = config
         self._module = module
+        self.takes_held = name in SIZE_IN_HEADERS
 
     async def decode_async(self, data, limit):
         from pyodide.ffi import JsException, to_js
 
+        if isinstance(data, HeldValue):
+            out = await self._decode_held(data, limit)
+            if out is not None:
+                return self._bytes_of(out, limit)
+            data = await data.read()
         decoder = self.name
         if self.name == "lzma":  # .xz to xz-decompress; .lzma and raw streams (given a header) to liblzma
             container, data = lzma_container.for_browser(data, self.config)
@@ -44,6 +55,21 @@ class WasmCodec:
             out = await self._module.decode(decoder, to_js(buf), limit)
         except JsException as e:
             raise CodecError(f"{self.name}: {e}") from e
+        return self._bytes_of(out, limit)
+
+    async def _decode_held(self, held, limit):
+        """The decoded bytes (JS) of `held`, decoded where it is held; None when they must come here."""
+        from pyodide.ffi import JsException
+
+        if not (self.takes_held and hasattr(held, "decode") and head_decides(self.name, held.head)):
+            return None
+        check_decoded_size(self.name, held.head, limit, len(held))
+        try:
+            return await held.decode(self.name, limit)
+        except JsException as e:
+            raise CodecError(f"{self.name}: {e}") from e
+
+    def _bytes_of(self, out, limit) -> bytes:
         if int(out.length) > limit:  # checked before copying it into Python
             raise CodecError(f"{self.name}: decoded {int(out.length)} bytes, more than the expected {limit} "
                              "(corrupt chunk or decompression bomb)")

@@ -15,17 +15,23 @@ CPython retries a reset. "refused" is a CORS refusal when it happens twice in a 
 may also be a failure that healed just before the no-cors request, so the request is made once more at
 once (no back-off: a refusal should be told fast) and the answer to that decides.
 
+`get_held(key)` asks the chunk worker to keep a large value (web/chunk-worker.js "hold"): a `HeldBytes`
+comes back, which the WASM codecs decode there (codecs/browser.py), so the compressed bytes never
+cross to this worker and back.
+
 Only importable in Pyodide (it needs `js` and `pyodide.ffi`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 import js
 from pyodide.ffi import JsException, to_js
 
 from ..errors import StoreError
+from .base import HeldValue
 from .gather import RangeGatherer
 from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_from
 
@@ -81,11 +87,46 @@ async def _answers_no_cors(url: str, stop) -> bool:
 
 
 def _js_fetch():
+    """(the fetch function, the pool that holds bodies or None)"""
     try:
-        from zarrlite_jsfetch import fetch  # registered by web/worker.js
+        import zarrlite_jsfetch as pool  # registered by web/worker.js (web/chunk-pool.js)
     except ImportError:
-        return fetch_here
-    return fetch
+        return fetch_here, None
+    return pool.fetch, (pool if getattr(pool, "decodeHeld", None) is not None else None)
+
+
+class HeldBytes(HeldValue):
+    """A value a chunk worker fetched and keeps (web/chunk-pool.js, chunk-worker.js): here only its size
+    and head; `decode(name, limit)` decodes it there; `read()` copies it here. The chunk worker lets it go
+    when this object is garbage. A chunk worker that died lost what it held: `decode` then says None,
+    and `read` fetches the value again (`refetch`)."""
+
+    def __init__(self, held, pool, refetch):
+        self._held, self._pool, self._refetch = held, pool, refetch
+        self.size = int(held.size)
+        self.head = held.head.to_bytes()
+        weakref.finalize(self, pool.dropHeld, held)
+
+    async def decode(self, name: str, limit: int):
+        """The decoded bytes (a JS Uint8Array of at most `limit` bytes), or None when no longer held there.
+        The caller has checked the header's stated size (codecs/native.py check_decoded_size)."""
+        try:
+            return await self._pool.decodeHeld(self._held, name, limit)
+        except JsException as e:
+            if getattr(e, "name", "") == "HeldGone":
+                return None
+            raise
+
+    async def read(self) -> bytes:
+        try:
+            return (await self._pool.readHeld(self._held)).to_bytes()
+        except JsException as e:
+            if getattr(e, "name", "") != "HeldGone":
+                raise
+        data = await self._refetch()
+        if data is None:
+            raise StoreError("the value is no longer there (its chunk worker stopped, then it was fetched again)")
+        return data
 
 
 # Why a request got no usable answer, by what the fetch function saw (status 0; see the module's doc)
@@ -123,7 +164,7 @@ class FetchStore:
         self.backoff = backoff
         self.headers = dict(headers or {})
         self._js_headers = _js_object(self.headers) if self.headers else None
-        self._fetch_js = _js_fetch()
+        self._fetch_js, self._pool = _js_fetch()
         self._sem = None
         self.requests = 0
         self.forbidden = ForbiddenKeys(self.url)  # keys refused with 403, read as missing
@@ -141,19 +182,24 @@ class FetchStore:
             return NoAnswer(f"GET {url}: aborted", retry=False)
         return NoAnswer(str(error))
 
-    async def _call(self, url: str, range_header: str | None):
+    async def _call(self, url: str, range_header: str | None, hold: bool = False):
         # A cancelled Task stops awaiting the fetch but does not end it: abort it, so that a page
         # request that was aborted (webworker.Session.cancel) stops its fetches, on chunk workers too.
         stop = js.AbortController.new()
+        args = (url, range_header, int(self.timeout * 1000), self._js_headers, stop.signal) + ((True,) if hold else ())
         try:
-            return await self._fetch_js(url, range_header, int(self.timeout * 1000), self._js_headers,
-                                        stop.signal)
+            return await self._fetch_js(*args)
         except asyncio.CancelledError:
             stop.abort()
             raise
 
-    def _response(self, reply) -> Response:
-        body = None if reply[2] is None else reply[2].to_bytes()
+    def _response(self, reply, url: str | None = None) -> Response:
+        if reply[2] is not None:
+            body = reply[2].to_bytes()
+        elif len(reply) > 5 and reply[5] is not None:  # held by the chunk worker (asked by get_held)
+            body = HeldBytes(reply[5], self._pool, lambda: self._fetch_url(url, 0, None))
+        else:
+            body = None
         self.requests += 1
         self.bytes_received += len(body or b"")
         # No Content-Length: the browser already fails a transfer shorter than it, and hands over the
@@ -163,15 +209,16 @@ class FetchStore:
     async def _fetch(self, key: str, start: int, length: int | None) -> bytes | None:
         return await self._fetch_url(self.key_url(key), start, length, lambda: self.forbidden.note(key))
 
-    async def _fetch_url(self, url: str, start: int, length: int | None, forbidden=None) -> bytes | None:
+    async def _fetch_url(self, url: str, start: int, length: int | None, forbidden=None,
+                         hold: bool = False) -> bytes | HeldBytes | None:
         async def send(range_header):
             for again in (False, True):
                 try:
-                    reply = await self._call(url, range_header)
+                    reply = await self._call(url, range_header, hold)
                 except JsException as e:
                     return self._no_answer(e, url)
                 if reply[0] != 0:
-                    return self._response(reply)
+                    return self._response(reply, url)
                 if str(reply[1]) != "refused":
                     return NoAnswer(BROKEN.get(str(reply[1]), f"no answer ({reply[1]})"))
                 if again:  # refused twice in a row: CORS
@@ -189,6 +236,12 @@ class FetchStore:
 
     async def get(self, key):
         return await self._fetch(key, 0, None)
+
+    async def get_held(self, key) -> bytes | HeldBytes | None:
+        """`get`, where a large value may stay on the chunk worker that fetched it (a HeldBytes)."""
+        if self._pool is None:
+            return await self.get(key)
+        return await self._fetch_url(self.key_url(key), 0, None, lambda: self.forbidden.note(key), hold=True)
 
     async def get_range(self, key, start, length):
         return await self._gathered.get_range(key, start, length)  # ranges asked together: fewer requests
