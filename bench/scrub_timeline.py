@@ -1,15 +1,21 @@
 """Scrubbing (bench/viewer_bench.py, case "scrub"): 50 presses of "next plane" in 2.7 s, as a key held
 down (its repeats, then its release) and as separate presses, each on a fresh page; timed from the last
 press to the final plane drawn, with where that time goes (the final plane's reads, the worker's answer
-time to a no-op call, the frames after the last press) and the chunk requests that reached the server.
+time to a no-op call, the frames after the last press) and the chunk requests that reached the server. Every run's final frame
+is checked against numpy's picture of the plane rested on (check_final): a fast frame of the wrong plane,
+or of a coarser one, fails the run.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
+import zarr
 from viewer_page import STAGE, wait_idle
+from zarrlite.render import render_plane
 
 
 SCRUB_JS = """async ({presses, seconds, held}) => {
@@ -55,6 +61,35 @@ SCRUB_JS = """async ({presses, seconds, held}) => {
 }"""
 
 
+FINAL_JS = """() => { const a = window.viewer, v = a.viewport, ch = a.image.channels.find(c => c.visible);
+  return {z: a.index[0], window: ch.window, color: ch.color, invert: a.invert, zoom: v.zoom, cx: v.cx, cy: v.cy,
+          w: v.width, h: v.height, dpr: devicePixelRatio}; }"""
+PIXELS_JS = """pts => { const g = document.getElementById("canvas").getContext("2d");
+  return pts.map(([x, y]) => Array.from(g.getImageData(x, y, 1, 1).data)); }"""
+
+
+def check_final(page, srv, query, n=400, seed=0):
+    """The final frame is the full-resolution plane rested on: `n` canvas pixels at the centres of data
+    pixels in view against zarrlite.render of the stack's plane (numpy, the window and colour the page
+    uses; the view is 1:1 or magnified, drawn nearest-neighbour). Raises AssertionError otherwise."""
+    v = page.evaluate(FINAL_JS)
+    source = parse_qs(urlsplit(query).query)["source"][0]
+    plane = zarr.open_array(str(srv.data / source.removeprefix("/data/")), mode="r")[v["z"]]
+    want = render_plane(plane, window=tuple(v["window"]), colormap=v["color"], invert=v["invert"])
+    assert v["zoom"] >= 1, "the check needs one canvas pixel per data pixel or more"
+    H, W = plane.shape
+    rng = np.random.default_rng(seed)
+    x0, x1 = max(0, int(v["cx"] - v["w"] / 2 / v["zoom"]) + 1), min(W, int(v["cx"] + v["w"] / 2 / v["zoom"]) - 1)
+    y0, y1 = max(0, int(v["cy"] - v["h"] / 2 / v["zoom"]) + 1), min(H, int(v["cy"] + v["h"] / 2 / v["zoom"]) - 1)
+    ys, xs = rng.integers(y0, y1, n), rng.integers(x0, x1, n)
+    pts = [[int(((x + 0.5 - v["cx"]) * v["zoom"] + v["w"] / 2) * v["dpr"]), int(((y + 0.5 - v["cy"]) * v["zoom"] + v["h"] / 2) * v["dpr"])]
+           for y, x in zip(ys.tolist(), xs.tolist())]
+    got = page.evaluate(PIXELS_JS, pts)
+    bad = [(y, x, g, want[y, x].tolist()) for y, x, g in zip(ys.tolist(), xs.tolist(), got) if g != want[y, x].tolist()]
+    assert not bad, f"the final frame is not plane {v['z']}: {len(bad)} of {n} pixels differ, e.g. {bad[:3]}"
+    return n
+
+
 def bench_scrub(browser, srv, query, repeat=3):
     """`repeat` scrubs of each kind, alternating, each on a fresh page: a key held down (repeats, then
     its release) and separate presses. SCRUB_SETTLE=ms in the environment sets the tile loader's settle
@@ -71,6 +106,7 @@ def bench_scrub(browser, srv, query, repeat=3):
             page.evaluate("ms => { window.viewer.loader.settle = ms; }", float(settle))
         srv.counters.reset()
         r = page.evaluate(SCRUB_JS, {"presses": 50, "seconds": 2.7, "held": held})
+        r["checked_pixels"] = check_final(page, srv, query)
         by_plane = {}
         for path, _, status in list(srv.counters.requests):
             if "/c/" in path and status != "arrived":
@@ -86,7 +122,8 @@ def print_scrub(runs, dist):
     """Per kind of scrub: the final plane's latency and the chunk requests (median, range), then where
     each run's time went (the final plane's reads: first start, last end; the worker's slowest answer
     to a no-op call; the page's frames after the last press)."""
-    print(f"scrub 50 planes in 2.7 s ({dist}):")
+    print(f"scrub 50 planes in 2.7 s ({dist}; every final frame is the plane rested on, "
+          f"{min((r['checked_pixels'] for r in runs), default=0)} pixels checked against numpy):")
     for held in (True, False):
         rs = [r for r in runs if r["held"] == held]
         if not rs:
