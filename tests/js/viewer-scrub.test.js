@@ -215,3 +215,26 @@ test("a plane that may only be passed gets `concurrency` loads, the one rested o
   loader.want(z2);
   assert.equal(z2.filter(r => r.started).length, 6);
 });
+
+test("a release naming the plane already asked for starts its loads there, with every slot, and the next change waits again", async () => {
+  let now = 0;
+  const loader = new TileLoader({ concurrency: 2, rested: 6, settle: 50, burst: 250, now: () => now });
+  const z0 = plane(0, 1);
+  loader.want(z0);
+  z0[0].resolve(tile(4));
+  await flush();
+  now += 100;
+  loader.hold(250);
+  const z1 = plane(1, 8);
+  loader.want(z1);
+  assert.equal(z1.filter(r => r.started).length, 0, "held while the key repeats");
+  loader.release("z0");            // another plane than the one waiting: nothing starts before its want
+  assert.equal(z1.filter(r => r.started).length, 0);
+  loader.hold(250);
+  loader.release("z1");            // the plane waiting is the one rested on: no frame needed
+  assert.equal(z1.filter(r => r.started).length, 6);
+  now += 60;
+  const z2 = plane(2, 2);
+  loader.want(z2);                 // a press 60 ms later is a change like any other: held for the settle time
+  assert.deepEqual(z2.map(r => r.started), [0, 0]);
+});

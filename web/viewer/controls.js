@@ -5,7 +5,7 @@
 import { windowOf } from "./app.js";
 import { COLORMAPS, NAMED_COLORS, swatch } from "./colors.js";
 import { formatLength, unitSymbol } from "./image.js";
-import { steppedDim } from "./geometry.js";
+import { planeKey, steppedDim } from "./geometry.js";
 import { esc } from "./panels.js";
 import { valuesChannel } from "./state.js";
 
@@ -95,7 +95,7 @@ export function bindPlaneKeys(stage, app, hooks) {
   const letGo = () => {
     if (!held) return;
     held = false;
-    app.loader.release();
+    app.loader.release(app.image ? planeKey(app.image, app.index, 0) : undefined);
     hooks.requestDraw();
   };
   stage.addEventListener("keyup", e => { if (STEP_KEYS[e.key]) letGo(); });

@@ -23,7 +23,9 @@ export function setText(el, text) { if (el.textContent !== text) el.textContent 
  */
 export function updateOverlays(app, scene, lv) {
   const img = app.image, loader = app.loader;
-  if ($("busy").hidden !== !loader.loading) $("busy").hidden = !loader.loading;
+  const busy = $("busy");
+  if (busy.hidden !== !loader.loading) busy.hidden = !loader.loading;
+  if (loader.loading) busy.style.setProperty("--done", `${Math.round(100 * scene.progress)}%`);
   const inflight = loader.loading, queued = loader.queued;
   const cached = [...loader.entries.values()].filter(e => e.state === "ready").length;
   if (app.zl && img) {

@@ -28,6 +28,10 @@ export class Scene {
     this.screen = screen;
     this.colours = new TileColours();
     this.onAutoWindow = onAutoWindow;
+    /** The share of the view's tiles (at the level in use) that had settled at the last draw: the busy
+     * bar shows it, a width changed only by the frames tiles cause (an animated bar cost a frame at every
+     * display refresh: style.css). */
+    this.progress = 1;
   }
 
   /** The level tiles are read from at the current zoom (the expression's level while one is applied). */
@@ -68,6 +72,7 @@ export class Scene {
       const c = this.colours.paint(`expr|${app.expr}|${L}|${planeKey(img, app.index, L)}`, entries, chans, how(true));
       if (c) screen.blit(c, 0, 0, W * fx, H * fy, fx * viewport.zoom, dpr());
       else drawn.complete = false;
+      this.progress = entries.filter(settled).length / Math.max(1, entries.length);
       drawn.exprError = entries.find(e => e?.state === "error")?.error ?? null;
       if (c) drawn.exprShown = `x: level ${L} plane, ${H} × ${W}`;
       return drawn;
@@ -85,7 +90,10 @@ export class Scene {
     // Coarse to fine: finer tiles cover coarser ones as they arrive. Once every tile of the level in
     // use has settled, only that level is painted (one full-view blit per frame, not one per level).
     const target = visibleTiles(img, L, world);
-    const allSettled = target.every(t => chans.every(ch => settled(loader.get(this.tile(L, t, ch).key))));
+    let done = 0;
+    for (const t of target) for (const ch of chans) if (settled(loader.get(this.tile(L, t, ch).key))) done++;
+    const allSettled = done === target.length * chans.length;
+    this.progress = done / Math.max(1, target.length * chans.length);
     for (let lv = allSettled ? L : coarsest; lv >= L; lv--) {
       const [fy, fx] = factors(img, lv);
       const smooth = fx * viewport.zoom < 0.999;

@@ -197,13 +197,18 @@ export class TileLoader {
   }
 
   /**
-   * End a hold now: the plane asked for next, or already waiting, is the one rested on (the held key was
-   * let go) and starts at once. The next `want` starts it (the caller draws).
+   * End a hold now: the plane rested on (the held key was let go) starts at once, with every slot. When
+   * `group` is the plane already asked for, its waiting loads start here, not at the caller's next frame
+   * (on a busy page that came 10-340 ms after the release: bench/viewer_bench.py scrub); otherwise the
+   * next `want`, of that plane, starts it.
+   * @param {string} [group] the plane rested on (TileRequest.group)
    */
-  release() {
-    this.released = this.restedOn = true;
+  release(group) {
+    this.restedOn = true;
+    this.released = group === undefined || group !== this.group;
     this.holdUntil = -Infinity;
     clearTimeout(this.holdTimer);
+    if (!this.released) this._pump();
   }
 
   /** Keep the loads of the current plane from starting until `until` (cheap ones excepted). @param {number} until */
