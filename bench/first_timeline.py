@@ -7,7 +7,10 @@ the site and imports numpy.
 
 from __future__ import annotations
 
+import os
 import statistics
+import threading
+import time
 from pathlib import Path
 
 ENTRIES_JS = """() => ({ origin: performance.timeOrigin,
@@ -16,7 +19,7 @@ ENTRIES_JS = """() => ({ origin: performance.timeOrigin,
 
 METADATA = ("zarr.json", ".zattrs", ".zarray", ".zgroup", ".zmetadata", "attributes.json")
 
-# The rows of the breakdown, in the order they happen (missing ones are left out of a run).
+# The rows of the breakdown (printed in the order they happened; missing ones are left out of a run).
 STEPS = [
     ("viewer.js runs (page modules loaded)", "page t0"),
     ("zarrlite worker created", "worker created"),
@@ -48,6 +51,76 @@ FLOOR_HTML = """<!doctype html><meta charset="utf-8"><title>Pyodide floor</title
 </script>"""
 
 
+class RendererCPU:
+    """CPU time (user + system, every thread, ended ones too) of each Chromium renderer process, sampled
+    every 10 ms from /proc while a page loads (Linux), so the CPU a load took up to its first image can be
+    read afterwards: less sensitive than wall time to the other processes of a shared machine. Renderer
+    processes only: the zarrlite viewer and the floor do all their work there (neuroglancer's WebGL also
+    runs in the GPU process, so it has no such number)."""
+
+    TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+    def __init__(self):
+        self.series: list[tuple[float, dict[int, float]]] = []   # (epoch ms, {pid: CPU ms})
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _ours() -> list[int]:
+        """The renderer processes this process started (through Playwright's driver and the browser), not
+        those of other browsers on the machine."""
+        parent, renderers = {}, []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    parent[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"--type=renderer" in f.read():
+                        renderers.append(int(pid))
+            except OSError:       # ended meanwhile
+                continue
+        me, ours = os.getpid(), []
+        for pid in renderers:
+            up = parent.get(pid)
+            while up and up != me:
+                up = parent.get(up)
+            if up == me:
+                ours.append(pid)
+        return ours
+
+    def _run(self):
+        pids, scanned = [], 0.0
+        while not self._stop.is_set():
+            now = time.time() * 1000
+            if now - scanned > 100:      # new renderers are looked for every 100 ms, the CPU read every 10
+                pids, scanned = self._ours(), now
+            snap = {}
+            for pid in pids:
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                snap[pid] = (int(fields[11]) + int(fields[12])) * self.TICK_MS
+            self.series.append((now, snap))
+            self._stop.wait(0.01)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+    def used(self, start_ms: float, end_ms: float) -> float | None:
+        """CPU ms the busiest of our renderers used from epoch `start_ms` to `end_ms` (the page's own:
+        one page loads at a time)."""
+        def at(t):
+            before = [snap for ts, snap in self.series if ts <= t]
+            return before[-1] if before else {}
+        a, b = at(start_ms), at(end_ms)
+        used = [cpu - a.get(pid, 0.0) for pid, cpu in b.items()]
+        return max(used) if used else None
+
+
 def write_floor_page(data_dir: Path) -> str:
     """The bare page, written into the served data folder (git-ignored); its path under /data/."""
     (data_dir / "pyodide-floor.html").write_text(FLOOR_HTML)
@@ -56,13 +129,16 @@ def write_floor_page(data_dir: Path) -> str:
 
 def floor_load(ctx, url: str) -> dict:
     """ms since navigation to Pyodide loaded and to numpy imported, on a new page of `ctx`."""
+    cpu = RendererCPU()
     page = ctx.new_page()
     page.set_default_timeout(120_000)
     page.goto(url)
     page.wait_for_function("() => window.floor", timeout=120_000, polling=20)
     r = page.evaluate("window.floor")
+    origin = page.evaluate("performance.timeOrigin")
+    cpu.stop()
     page.close()
-    return {"ms": r["numpy"], "loadPyodide_ms": r["loadPyodide"]}
+    return {"ms": r["numpy"], "loadPyodide_ms": r["loadPyodide"], "cpu_ms": cpu.used(origin, origin + r["numpy"])}
 
 
 def breakdown(page, source: str) -> dict:
@@ -116,7 +192,14 @@ def print_first(first: list[dict], near: float, repeat: int, dist) -> None:
         med = {p: median_breakdown([x["timeline"] for x in r["runs"]["zarrlite"][p]]) for p in ("cold", "warm")}
         print(f"\nwhere zarrlite's first image goes: {r['dataset']} (ms since navigation, medians)")
         print("| step | cold | warm |\n|---|---|---|")
-        for label, key in STEPS:
+        # in the order they happened (cold): the page's modules and the worker start in either order
+        steps = sorted(STEPS, key=lambda s: med["cold"].get(s[1], med["warm"].get(s[1], 0)))
+        for label, key in steps:
             if key in med["cold"] or key in med["warm"]:
                 print(f"| {label} | " + " | ".join(f"{med[p][key]:.0f}" if key in med[p] else "—"
                                                    for p in ("cold", "warm")) + " |")
+        cpu = {who: {p: [x["cpu_ms"] for x in r["runs"][who][p] if x.get("cpu_ms") is not None] for p in ("cold", "warm")}
+               for who in ("zarrlite", "floor")}
+        print("| renderer CPU to the first image, ms (floor: to numpy) | " + " | ".join(
+            f"{statistics.median(cpu['zarrlite'][p]):.0f} (floor {statistics.median(cpu['floor'][p]):.0f})"
+            if cpu["zarrlite"][p] and cpu["floor"][p] else "—" for p in ("cold", "warm")) + " |")

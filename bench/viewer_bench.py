@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from server import start_server  # noqa: E402
-from first_timeline import breakdown, floor_load, print_first, write_floor_page  # noqa: E402
+from first_timeline import RendererCPU, breakdown, floor_load, print_first, write_floor_page  # noqa: E402
 from scrub_timeline import bench_scrub, print_scrub  # noqa: E402
 from viewer_page import IDLE, STAGE, wait_idle  # noqa: E402
 
@@ -204,6 +204,7 @@ def neuroglancer_url(srv, dist, source, view):
 
 
 def one_load(ctx, url, idle, source=None):
+    cpu = RendererCPU() if source and idle == IDLE else None
     page = ctx.new_page()
     page.set_default_timeout(120_000)
     page.goto(url)
@@ -212,6 +213,10 @@ def one_load(ctx, url, idle, source=None):
         r["runtime_ms"] = page.evaluate("window.viewer.timings.runtime")
         if source:
             r["timeline"] = breakdown(page, source)
+    if cpu:
+        cpu.stop()
+        origin = page.evaluate("performance.timeOrigin")
+        r["cpu_ms"] = cpu.used(origin, origin + r["ms"])
     return page, r
 
 
