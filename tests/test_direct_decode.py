@@ -1,7 +1,7 @@
-"""zstd chunks of a local array decoded straight into a buffer kept per task (Pipeline.decoder_into), and
-only as far as the selection reads (zstd_decompress_prefix): planes, boxes, steps against numpy, for
-data written by zarr-python 3; the prefix against numcodecs' whole decode; corrupt and truncated chunks
-are errors that name the chunk."""
+"""zstd chunks decoded straight into a kept buffer (Pipeline.decoder_into; chunks read from a local store
+or fetched from another) and only as far as the selection reads (zstd_decompress_prefix): planes,
+boxes, steps against numpy, for data written by zarr-python 3; the prefix against numcodecs' whole
+decode; corrupt and truncated chunks are errors that name the chunk."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from writers import assert_same, make_data, zarr_python
 from zarrlite.codecs import native
 from zarrlite.codecs.pipeline import ChunkSpec
 from zarrlite.errors import ChunkError, CodecError
+from zarrlite.stores.memory import MemoryStore
 
 SHAPE = (20, 50, 40)
 CHUNKS = (8, 16, 16)   # edge chunks in every dimension
@@ -40,10 +41,20 @@ def test_the_direct_path_is_taken(stack):
     assert native.zstd_decompress_prefix() is not None
 
 
+def _open(root, where):
+    """The array from its directory (a local store: chunks read and decoded on worker threads) or from
+    memory (a store without blocking reads: chunks fetched, then decoded through the decode queue)."""
+    if where == "local":
+        return zarrlite.open(str(root))
+    return zarrlite.open(MemoryStore({p.relative_to(root).as_posix(): p.read_bytes()
+                                      for p in root.rglob("*") if p.is_file()}))
+
+
+@pytest.mark.parametrize("where", ["local", "memory"])
 @pytest.mark.parametrize("sel", SELECTIONS, ids=repr)
-def test_selections(stack, sel):
+def test_selections(stack, sel, where):
     root, truth = stack
-    assert_same(zarrlite.open(str(root))[sel], truth[sel])
+    assert_same(_open(root, where)[sel], truth[sel])
 
 
 def test_prefixes_match_the_whole_decode():
@@ -65,8 +76,9 @@ def _chunk(root, key):
     return root / "c" / key.replace(".", "/")
 
 
+@pytest.mark.parametrize("where", ["local", "memory"])
 @pytest.mark.parametrize("how", ["not-a-frame", "truncated"])
-def test_a_corrupt_chunk_names_itself(stack, how, tmp_path):
+def test_a_corrupt_chunk_names_itself(stack, how, where, tmp_path):
     import shutil
 
     root = tmp_path / "copy"
@@ -75,5 +87,5 @@ def test_a_corrupt_chunk_names_itself(stack, how, tmp_path):
     data = path.read_bytes()
     path.write_bytes(data[:len(data) // 10] if how == "truncated" else bytes(4) + data[4:])
     with pytest.raises((ChunkError, CodecError)) as info:
-        zarrlite.open(str(root))[10]   # the chunk's third plane: the first 3/8 of it decoded
+        _open(root, where)[10]   # the chunk's third plane: the first 3/8 of it decoded
     assert "(1, 1, 0)" in str(info.value), str(info.value)

@@ -188,8 +188,11 @@ class Array(ShardedReads):
             await bounded(map(one, chunk_projections(dims, self.meta.chunk_grid)), self._ctx.concurrency)
             return
         decoders = {}   # one per chunk shape (a rectilinear grid has several)
+        into = self.meta.pipeline.decoder_into(spec) if grid is None else None
 
         def decode(data, proj):
+            if into is not None and self._decode_direct(into, data, spec, out, proj):
+                return
             chunk_spec = spec_of(proj.coords)
             decoder = decoders.get(chunk_spec.shape)
             if decoder is None:
@@ -208,6 +211,23 @@ class Array(ShardedReads):
 
         queue = DecodeQueue(backlog=2 * self._ctx.concurrency)
         await self._fetch_then_decode(map(fetch, chunk_projections(dims, self.meta.chunk_grid)), queue)
+
+    def _decode_direct(self, into, data, spec, out, proj) -> bool:
+        """Decode the chunk `data` into a kept buffer (`into`: Pipeline.decoder_into) and copy its part into
+        `out`; only as far as the last byte the selection reads where the compressor can stop early (zstd:
+        a plane of a 16-plane chunk decodes a 16th of it). False: decode it the usual way (which says what
+        is wrong with it). A new buffer per chunk would cost a fault per page, more than the decoding."""
+        buffer = STAGES.take(spec.nbytes)
+        try:
+            stage = buffer[:spec.nbytes].view(into[0]).reshape(spec.shape)
+            src = np.frombuffer(data, np.uint8)
+            stop = byte_span(proj.chunk_selection, spec.shape, spec.dtype.itemsize)[1]
+            if not into[1](stage.ctypes.data, src.ctypes.data, src.size, stop):
+                return False
+            out[proj.out_selection] = stage[proj.chunk_selection]
+            return True
+        finally:
+            STAGES.give(buffer)
 
     async def _fetch_then_decode(self, fetches, queue) -> None:
         """Run `fetches` (coroutines that queue decoding work on `queue`, or decode themselves when it is
@@ -232,12 +252,9 @@ class Array(ShardedReads):
         pipeline = self.meta.pipeline
         parts = pipeline.decodes_parts   # decode only the compressed blocks the selection reads (blosc)
         itemsize = self.meta.dtype.itemsize
-        # a regular grid whose compressor decodes to an address: into a buffer each task keeps, and only
-        # the bytes up to the last one the selection reads where the compressor can stop early (zstd)
-        into = pipeline.decoder_into(spec_of(None)) if self.meta.rectilinear is None else None
+        into = pipeline.decoder_into(spec_of(None)) if self.meta.rectilinear is None else None   # regular grids
 
         def work():
-            stage = buffer = None
             try:
                 while todo:
                     try:
@@ -250,15 +267,8 @@ class Array(ShardedReads):
                         continue
                     try:
                         chunk_spec = spec_of(proj.coords)
-                        if into is not None:
-                            if stage is None:
-                                buffer = STAGES.take(chunk_spec.nbytes)
-                                stage = buffer[:chunk_spec.nbytes].view(into[0]).reshape(chunk_spec.shape)
-                            src = np.frombuffer(data, np.uint8)
-                            stop = byte_span(proj.chunk_selection, chunk_spec.shape, itemsize)[1]
-                            if into[1](stage.ctypes.data, src.ctypes.data, src.size, stop):
-                                out[proj.out_selection] = stage[proj.chunk_selection]
-                                continue
+                        if into is not None and self._decode_direct(into, data, chunk_spec, out, proj):
+                            continue
                         part = byte_span(proj.chunk_selection, chunk_spec.shape, itemsize) if parts else None
                         self._copy(out, proj, pipeline.decode_sync(data, chunk_spec, part), proj.coords,
                                    chunk_spec.shape)
@@ -267,9 +277,6 @@ class Array(ShardedReads):
             except BaseException:
                 todo.clear()  # the read has failed: the other tasks stop too
                 raise
-            finally:
-                if buffer is not None:
-                    STAGES.give(buffer)
 
         try:
             workers = min(total, self._ctx.concurrency, CPU_THREADS)  # more would only wait for a thread
