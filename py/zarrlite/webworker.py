@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import time
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from .readability import browser_problems
 
 MAX_TREE_NODES = 5000
 MAX_SAFE_INTEGER = 2**53 - 1   # beyond it a JS number is not exact
+DRAIN_SECONDS = 0.004          # longest run of asyncio callbacks before browser events get a turn
 TAG = "$zarrlite"              # marks a value JSON cannot carry (revived by web/protocol.js reviveJSON)
 
 
@@ -172,8 +174,9 @@ def batch_call_soon(loop) -> dict | None:
     Pyodide's WebLoop sends every `call_soon` through its own JS callback and MessageChannel (~0.2 ms
     each, and a chunk read wakes tasks about ten times): a plane of 16 chunks spent more time there
     than in decoding. Here ready callbacks wait in a deque, FIFO as in asyncio, and one scheduled drain
-    runs those queued before it started; callbacks they queue run in the next drain, so the browser's
-    own events (fetch replies, messages) still interleave. It relies on Pyodide's internal
+    runs them and those they queue, FIFO, until none is left or DRAIN_SECONDS have passed (a chain such
+    as task done -> shield -> the awaiting task then costs one browser task, not three); what is left
+    runs in the next drain, so the browser's own events (fetch replies, messages) still interleave. It relies on Pyodide's internal
     `_api.scheduleCallback` (tests/browser/test_read.py notices when that goes or batching stops)."""
     if hasattr(loop, "zarrlite_batching"):
         return loop.zarrlite_batching
@@ -195,14 +198,17 @@ def batch_call_soon(loop) -> dict | None:
     scheduled = [False]
 
     def drain():
-        scheduled[0] = False
         counts["drains"] += 1
-        for _ in range(len(ready)):
+        stop = time.perf_counter() + DRAIN_SECONDS
+        while ready:
             handle = ready.popleft()
             if not handle.cancelled():
                 counts["callbacks"] += 1
                 handle._run()  # asyncio.Handle reports a callback's exception to the loop's handler
-        if ready and not scheduled[0]:
+            if time.perf_counter() > stop:
+                break
+        scheduled[0] = False
+        if ready:
             schedule()
 
     def schedule():
