@@ -2,8 +2,9 @@
 // compressed ones on other cores, so the zarrlite worker is left with Python: its own CPU time for a
 // 2048² plane of 16 zstd chunks went from ~55 ms to ~26 ms here.
 // Python sees the pool as two modules, `zarrlite_jsfetch` (`fetch`, and for the bodies a chunk worker
-// holds: `decodeHeld`, `readHeld`, `dropHeld`) and `zarrlite_jscodecs` (`names`, `decode`). The workers start when `start()` is called (the zarrlite worker does so once the first
-// read is out: starting them takes CPU the first picture needs). Until they are ready, and for small
+// holds: `decodeHeld`, `readHeld`, `dropHeld`) and `zarrlite_jscodecs` (`names`, `decode`). The
+// workers start when `start()` is called (the zarrlite worker does so once the first read is out:
+// starting them takes CPU the first picture needs). Until they are ready, and for small
 // chunks (a message round trip costs more than decoding them) and blob: URLs, the work is done in the
 // zarrlite worker itself. A chunk worker that dies (fails to start, throws at its top level, or goes
 // silent: a live one answers a fetch within the fetch's own timeout) has its pending work done here; one that had been working is replaced, `size` times at most in all
