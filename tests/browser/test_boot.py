@@ -5,7 +5,11 @@ import numpy as np
 
 
 def test_starts_offline_and_reports_progress(page, server):
+    """The stages in order, numpy and zarrlite unpacked by the helper worker (unpack.js): not by the
+    loadPackage fallback, which starts the runtime too, only later."""
     page.set_default_timeout(90_000)
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
     page.goto(server.url + "/index.html")
     page.wait_for_selector("body[data-ready='1']")
     info = page.evaluate("""async () => {
@@ -19,6 +23,7 @@ def test_starts_offline_and_reports_progress(page, server):
     }""")
     assert info["stages"] == ["pyodide", "packages", "codecs", "ready"]
     assert info["ms"] < 30_000
+    assert not [w for w in warnings if "unpacking the wheels" in w], warnings
 
 
 def test_another_pyodide_distribution_by_configuration(page, server):
@@ -63,6 +68,30 @@ def test_calls_after_close_reject(page, server):
         return { pending: await pending, later };
     }""", f"{server.url}/data/boot-check.zarr")
     assert got == {"pending": "zarrlite closed", "later": "zarrlite closed"}
+
+
+WORKERS_JS = """(() => {   // the calls the page posts to its workers, in order
+  const W = window.Worker;
+  window.__calls = [];
+  window.Worker = class extends W {
+    postMessage(message, transfer) {
+      if (message && message.rpc === "call") window.__calls.push(message.op === "viewer" ? `viewer ${message.args.fn}` : message.op);
+      return super.postMessage(message, transfer);
+    }
+  };
+})();"""
+
+
+def test_the_viewer_asks_to_open_its_link_before_anything_else(page, server):
+    """A link's source is the first call the viewer makes once the runtime is up: the colormap tables are
+    asked for once it has opened, beside the tree's summaries (they were asked for first, and the open
+    waited for them)."""
+    page.set_default_timeout(90_000)
+    page.add_init_script(WORKERS_JS)
+    page.goto(server.url + "/viewer/?source=" + server.url + "/data/boot-check.zarr")
+    page.wait_for_function("() => window.viewer && window.viewer.timings.firstImage !== undefined")
+    calls = page.evaluate("window.__calls")
+    assert calls[:4] == ["init", "open", "viewer summaries", "viewer colormaps"], calls
 
 
 import pytest  # noqa: E402

@@ -24,7 +24,7 @@ import { PlateView } from "./plate.js";
 import { OrthoViews } from "./ortho.js";
 import { ValueTable } from "./table.js";
 import { bindLocalOpeners, linkOptions } from "./sources.js";
-import { loadExamples, stageMark as markStage } from "./startup.js";
+import { loadExamples, onStartupProgress, runtime, stageMark as markStage } from "./startup.js";
 import { applyState, stateQuery } from "./state.js";
 import { SETTLE_MS, TileLoader, VIEW_LOADS } from "./tiles.js";
 import { Viewport } from "./viewport.js";
@@ -83,6 +83,10 @@ const ortho = app.ortho = new OrthoViews(app, $("ortho"), $("ortho-box"), hooks)
 
 // -- start-up ------------------------------------------------------------------------------------------
 const stageMark = (name, state) => markStage(name, state, timings.t0);
+/** Settles once the colormap tables are set (or failed to come): asked for once the first source has
+ * opened, beside its summaries, which import the same Python module (viewer_api: ~0.1 s cold) - asked
+ * for before the open, they held it up by that long. @type {Promise<void> | null} */
+let colormaps = null;
 
 async function boot() {
   resize();
@@ -90,34 +94,32 @@ async function boot() {
   bindUI();
   stageMark("pyodide", "active");
   setStatus("starting Python…");
+  onStartupProgress(p => {   // the runtime started before this module ran (startup.js)
+    const next = { pyodide: "pyodide", packages: "packages", codecs: "codecs", ready: "open" }[p.stage];
+    if (next) stageMark(next, "active");
+    setStatus(`starting: ${p.stage}`);
+  });
   try {
-    app.zl = await Zarrlite.create({
-      onProgress: p => {
-        const next = { pyodide: "pyodide", packages: "packages", codecs: "codecs", ready: "open" }[p.stage];
-        if (next) stageMark(next, "active");
-        setStatus(`starting: ${p.stage}`);
-      },
-      // the reader's worker died (its reads failed) and a new one started with the source open again
-      onRestart: r => {
-        if (r.stage === "restarting") return setStatus("the reader stopped: restarting…");
-        showError(r.cause, { restarted: r.stage === "restarted", reopened: r.reopened });
-        if (r.stage === "restarted") { app.tileErrors.clear(); loader.clear(); requestDraw(); }
-      },
-    });
+    app.zl = await runtime;
   } catch (err) {
     showError(err);
     setStatus("failed to start");
     return;
   }
+  // the reader's worker died (its reads failed) and a new one started with the source open again
+  app.zl.onRestart = r => {
+    if (r.stage === "restarting") return setStatus("the reader stopped: restarting…");
+    showError(r.cause, { restarted: r.stage === "restarted", reopened: r.reopened });
+    if (r.stage === "restarted") { app.tileErrors.clear(); loader.clear(); requestDraw(); }
+  };
   timings.runtime = performance.now() - timings.t0;
-  try { setColormaps(await app.zl.viewer("colormaps")); } catch (err) { console.warn("colormaps:", err); }
-  loadExamples($("examples"), $("example-links"));
   const params = new URLSearchParams(location.search);
   const source = params.get("source");
+  const opened = source ? openSource(source, source, params) : null;   // the first call to the worker
+  loadExamples($("examples"), $("example-links"));
   document.body.dataset.ready = "1";
-  if (source) {
-    $("url").value = source;
-    await openSource(source, source, params);
+  if (opened) {
+    await opened;
   } else {
     $("startup").hidden = true;
     $("empty").hidden = false;
@@ -170,7 +172,10 @@ async function openSource(source, label, params) {
   app.tree = tree;
   tree.label = label.split("/").filter(Boolean).pop() || label;
   $("source-label").textContent = "";
-  app.summaries = await app.zl.viewer("summaries", [groupPaths(tree)]).catch(err => (console.warn("summaries:", err), {}));
+  const summaries = app.zl.viewer("summaries", [groupPaths(tree)]).catch(err => (console.warn("summaries:", err), {}));
+  colormaps ??= app.zl.viewer("colormaps").then(setColormaps, err => console.warn("colormaps:", err));
+  app.summaries = await summaries;
+  await colormaps;   // nothing is drawn before the tables are in
   if (gen !== app.generation) return;
   renderTree($("tree"), tree, path => selectNode(path).catch(err => showError(err)), app.summaries);
   stageMark("open", "done");
