@@ -214,15 +214,16 @@ class Array(ShardedReads):
 
     def _decode_direct(self, into, data, spec, out, proj) -> bool:
         """Decode the chunk `data` into a kept buffer (`into`: Pipeline.decoder_into) and copy its part into
-        `out`; only as far as the last byte the selection reads where the compressor can stop early (zstd:
-        a plane of a 16-plane chunk decodes a 16th of it). False: decode it the usual way (which says what
-        is wrong with it). A new buffer per chunk would cost a fault per page, more than the decoding."""
+        `out`; only the bytes the selection reads where the compressor can leave the others (zstd: up to
+        the last one, a plane of a 16-plane chunk a 16th of it; blosc: their blocks). False: decode it the
+        usual way (which says what is wrong with it). A new buffer per chunk would cost a fault per page,
+        more than the decoding."""
         buffer = STAGES.take(spec.nbytes)
         try:
             stage = buffer[:spec.nbytes].view(into[0]).reshape(spec.shape)
             src = np.frombuffer(data, np.uint8)
-            stop = byte_span(proj.chunk_selection, spec.shape, spec.dtype.itemsize)[1]
-            if not into[1](stage.ctypes.data, src.ctypes.data, src.size, stop):
+            part = byte_span(proj.chunk_selection, spec.shape, spec.dtype.itemsize)
+            if not into[1](stage.ctypes.data, src.ctypes.data, src.size, part):
                 return False
             out[proj.out_selection] = stage[proj.chunk_selection]
             return True

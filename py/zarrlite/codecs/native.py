@@ -177,6 +177,55 @@ class Blosc(_Numcodec):
             return self.decode(data, limit)   # a stream blosc_getitem refuses fails (or not) as a whole one
         return out
 
+    def decompress_into(self):
+        """decompress(dst, capacity, src, n) -> bytes written (0: not this way): a blosc stream whose header
+        says `capacity` decoded bytes and no more than the `n` bytes there are, decoded straight to address
+        `dst` (blosc_decompress_ctx: no shared state between threads); None where it is not exported."""
+        run = blosc_function("blosc_decompress_ctx")
+        if run is None:
+            return None
+
+        def decompress(dst, capacity, src, n):
+            if n < 16 or not _blosc_fits(_blosc_head(src), capacity, n):
+                return 0
+            return max(run(src, dst, capacity, 1), 0)
+        return decompress
+
+    def decompress_part_into(self):
+        """part(dst, size, src, n, start, stop) -> whether bytes [start, stop) of the stream at `src` are
+        now at `dst` (the others undefined): only the blocks they are in (blosc_getitem, as `decode_part`;
+        False where that would decode them all, or cannot)."""
+        getitem = blosc_getitem()
+        if getitem is None:
+            return None
+
+        def part(dst, size, src, n, start, stop):
+            head = _blosc_head(src) if n >= 16 else None
+            if head is None or not _blosc_fits(head, size, n) or head[0] != 2 or not 0 < stop <= size:
+                return False
+            nbytes, blocksize = struct.unpack_from("<II", head, 4)
+            typesize = head[3]
+            if not 0 < blocksize <= nbytes or not typesize or nbytes % typesize or nbytes >= 1 << 31:
+                return False
+            if (max(stop, start + 1) - 1) // blocksize - start // blocksize + 1 == -(-nbytes // blocksize):
+                return False   # every block: one whole decode copies less
+            item0, item1 = start // typesize, min(-(-stop // typesize), nbytes // typesize)
+            return getitem(src, item0, item1 - item0, dst + item0 * typesize) == (item1 - item0) * typesize
+        return part
+
+
+def _blosc_head(address: int) -> bytes:
+    """The first 16 bytes at `address` (a blosc header)."""
+    import ctypes
+
+    return ctypes.string_at(address, 16)
+
+
+def _blosc_fits(head: bytes, size: int, n: int) -> bool:
+    """The blosc header `head` says `size` decoded bytes, from no more than the `n` compressed ones there are."""
+    nbytes, _, cbytes = struct.unpack_from("<III", head, 4)
+    return nbytes == size and cbytes <= n
+
 
 class Zstd(_Numcodec):
     name = "zstd"
@@ -207,9 +256,13 @@ class Zstd(_Numcodec):
         None where numcodecs' build does not export it."""
         return zstd_decompress()
 
-    def decompress_prefix_into(self):
-        """prefix(dst, size, src, n, stop): the first `stop` bytes only (`zstd_decompress_prefix`)."""
-        return zstd_decompress_prefix()
+    def decompress_part_into(self):
+        """part(dst, size, src, n, start, stop) -> whether bytes [0, stop) are now at `dst`: the frame's
+        first bytes only (`zstd_decompress_prefix`; a stream cannot start in its middle)."""
+        prefix = zstd_decompress_prefix()
+        if prefix is None:
+            return None
+        return lambda dst, size, src, n, start, stop: prefix(dst, size, src, n, stop) >= stop
 
 
 class LZ4(_Numcodec):
@@ -218,6 +271,20 @@ class LZ4(_Numcodec):
     def __init__(self, config):
         super().__init__(config)
         self.codec = numcodecs.lz4.LZ4()
+
+
+@functools.cache
+def blosc_function(name: str):
+    """A c-blosc function (src, dest, destsize, nthreads) -> int of numcodecs' own blosc build, or None."""
+    try:
+        import ctypes
+
+        fn = getattr(ctypes.CDLL(numcodecs.blosc.__file__), name)
+    except (ImportError, OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
 
 
 @functools.cache

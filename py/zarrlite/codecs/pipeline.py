@@ -136,11 +136,12 @@ class Pipeline:
         """(dtype, into) where the decoded bytes of chunks of `spec` can be written straight into memory,
         else None: `into(dst, src, n)` decodes the `n` bytes at address `src` to address `dst` and says
         whether they made exactly the chunk (`spec.nbytes` bytes of `dtype` in C order; `dst` has room for
-        no more); `into(dst, src, n, stop)`, whether they make a chunk whose first `stop` bytes are now at
-        `dst` (the others undefined: not decoded where the compressor can stop early). When it says no,
-        `decoder(spec)` decodes that chunk, or says what is wrong with it. One compressor straight to
-        C-order elements whose compressor decompresses to an address (`decompress_into`): sharded reads
-        decode thousands of small inner chunks into one buffer, local reads into a buffer kept."""
+        no more); `into(dst, src, n, (start, stop))`, whether bytes [start, stop) of such a chunk are now
+        at `dst` (the others undefined, not decoded where the compressor can leave them: zstd stops at
+        `stop`, blosc decodes the blocks of the range). When it says no, `decoder(spec)` decodes that
+        chunk, or says what is wrong with it. One compressor straight to C-order elements, whose
+        compressor decompresses to an address (`decompress_into`, `decompress_part_into`): sharded reads
+        decode thousands of small inner chunks into one buffer, other reads into a buffer kept."""
         stored = getattr(self.array_bytes, "stored_dtype", None)
         if self.array_array or stored is None or len(self.bytes_bytes) != 1 or self.is_async:
             return None
@@ -149,14 +150,15 @@ class Pipeline:
         run = None if make is None else make()
         if run is None:
             return None
-        make = getattr(codec, "decompress_prefix_into", None)
-        prefix = None if make is None else make()
+        make = getattr(codec, "decompress_part_into", None)
+        part_of = None if make is None else make()
         size = spec.nbytes
 
-        def into(dst, src, n, stop=None):
-            if stop is None or stop >= size or prefix is None:
-                return run(dst, size, src, n) == size
-            return prefix(dst, size, src, n, stop) >= stop
+        def into(dst, src, n, part=None):
+            if part is not None and part_of is not None and (part[0] > 0 or part[1] < size):
+                if part_of(dst, size, src, n, *part):
+                    return True
+            return run(dst, size, src, n) == size
         return stored(spec), into
 
     async def decode_async(self, data, spec: ChunkSpec) -> np.ndarray:
