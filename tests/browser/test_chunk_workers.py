@@ -191,6 +191,18 @@ def test_a_corrupt_chunk_names_codec_and_chunk(shared_page, server, ready_pool):
     assert err is not None and "zstd" in err and "(1, 0, 1)" in err, err
 
 
+def test_a_truncated_chunk_decoded_where_it_is_held_names_codec_and_chunk(shared_page, server, ready_pool):
+    root = server.data / "pool-truncated.zarr"
+    if not root.exists():
+        _zp3("zstd")(root, "<u2")
+        chunk = root / "c" / "2" / "0" / "0"
+        chunk.write_bytes(chunk.read_bytes()[:90_000])  # its header (size stated) intact: held, then decoded
+    before = shared_page.evaluate(STATS_JS, 2)
+    err = shared_page.evaluate(ERROR_JS, {"n": 2, "url": f"{server.url}/data/pool-truncated.zarr", "selection": "2"})
+    assert err is not None and err.startswith("CodecError") and "zstd" in err and "(2, 0, 0)" in err, err
+    assert shared_page.evaluate(STATS_JS, 2)["fetch"]["held"] > before["fetch"]["held"]
+
+
 def test_cors_failure_on_a_chunk_worker_names_the_headers(shared_page, nocors_server, arrays, ready_pool):
     err = shared_page.evaluate(ERROR_JS, {"n": 2, "url": f"{nocors_server.url}/data/pool-v3-zstd",
                                           "selection": "0,:,:"})
