@@ -40,6 +40,15 @@ export function stateQuery(v) {
 }
 
 /**
+ * Put the view into the page's address (no history entry), when it changed.
+ * @param {Parameters<typeof stateQuery>[0]} v
+ */
+export function replaceLink(v) {
+  const url = `${location.pathname}?${stateQuery(v)}`;
+  if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+}
+
+/**
  * Apply a saved view to a freshly built image (axes, plane index, channels) and return the rest. The
  * expression of a link is returned as `linkExpr`, never applied: it runs when the person presses Apply.
  * @param {URLSearchParams} p

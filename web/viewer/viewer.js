@@ -25,7 +25,7 @@ import { OrthoViews } from "./ortho.js";
 import { ValueTable } from "./table.js";
 import { bindLocalOpeners, linkOptions } from "./sources.js";
 import { loadExamples, onStartupProgress, runtime, stageMark as markStage } from "./startup.js";
-import { applyState, stateQuery } from "./state.js";
+import { applyState, replaceLink } from "./state.js";
 import { SETTLE_MS, TileLoader, VIEW_LOADS } from "./tiles.js";
 import { Viewport } from "./viewport.js";
 
@@ -352,14 +352,9 @@ const showError = (err, context = {}) => showErrorPanel(err, context, app.failur
 function setStatus(text) { setText($("status"), text); }
 
 // -- state in the URL ---------------------------------------------------------------------------------
-const scheduleState = debounced(() => writeState(), 250);
-
-function writeState() {
-  const q = stateQuery({ source: app.source, image: app.image, index: app.index, zoom: viewport.zoom, cx: viewport.cx,
-    cy: viewport.cy, invert: app.invert, expr: app.expr || app.linkExpr, chunkMap: app.chunkMap, sourceOptions: linkOptions(app.source) });
-  const url = `${location.pathname}?${q}`;
-  if (url !== location.pathname + location.search) history.replaceState(null, "", url);
-}
+const scheduleState = debounced(() => replaceLink({ source: app.source, image: app.image, index: app.index, zoom: viewport.zoom,
+  cx: viewport.cx, cy: viewport.cy, invert: app.invert, expr: app.expr || app.linkExpr, chunkMap: app.chunkMap,
+  sourceOptions: linkOptions(app.source) }), 250);
 
 function restoreState(p) {
   Object.assign(app, applyState(p, /** @type {import("./image.js").ImageModel} */ (app.image), app.index));
