@@ -132,10 +132,11 @@ export function chunkPool(codecs, workerURL, size) {
 
   /**
    * `fetchBytes`, on a chunk worker when one is ready; `signal` (the Python request's) aborts it. With
-   * `hold`, a large body may stay on that chunk worker: the reply's sixth entry then says so (see
-   * chunk-worker.js; `helper` added here), for `decodeHeld`, `readHeld` and `dropHeld`.
+   * `hold` (how many first bytes Python checks: stores/base.py HeldValue.HEAD_BYTES), a large body may
+   * stay on that chunk worker: the reply's sixth entry then says so (see chunk-worker.js; `helper`
+   * added here), for `decodeHeld`, `readHeld` and `dropHeld`.
    */
-  function fetchOn(url, range, ms, headers = null, signal = null, hold = false) {
+  function fetchOn(url, range, ms, headers = null, signal = null, hold = 0) {
     const helper = url.startsWith("blob:") ? null : idle();
     counts.fetch[helper ? "workers" : "inline"]++;
     if (!helper) return fetchBytes(url, range, ms, headers, signal);

@@ -3,7 +3,7 @@
 // fetch is aborted. Ready once the codecs are warm.
 //
 // A fetch with `hold` keeps a large body here instead of sending it: the reply says where it is held
-// (`held`: handle, size and the first HEAD_BYTES, from which Python checks the header's stated size),
+// (`held`: handle, size and the first `hold` bytes, from which Python checks the header's stated size),
 // and a later "decode" of that handle decodes it here. The compressed bytes then never cross to the
 // zarrlite worker and back. Held bodies stay until Python drops them (its object for them is garbage:
 // a read is done with it, or the chunk cache let it go); past HOLD_MAX bytes held, bodies are sent as
@@ -21,7 +21,6 @@ import { serve, transferring } from "./rpc.js";
 
 const HOLD_BELOW = 64 << 10;   // smaller bodies are sent: the zarrlite worker decodes them itself
 const HOLD_MAX = 128 << 20;    // bytes held at most (a Python cache of held chunks keeps 64 MiB)
-const HEAD_BYTES = 32;         // every header the size check reads (native.py HEADER_BYTES)
 
 /** @type {Map<number, Uint8Array>} by handle; `self.zarrliteHeld` for a debugger (the tests) */
 const held = new Map();
@@ -44,7 +43,7 @@ serve(/** @type {any} */ (self), {
       held.set(handle, body);
       heldBytes += body.byteLength;
       return [reply[0], reply[1], null, reply[3], reply[4],
-              { handle, size: body.byteLength, head: body.slice(0, HEAD_BYTES) }];
+              { handle, size: body.byteLength, head: body.slice(0, hold) }];
     }
     return transferring(reply, body ? [body.buffer] : []);
   },

@@ -52,7 +52,7 @@ def check_decoded_size(name: str, data, limit: int, length: int | None = None) -
 
 
 def head_decides(name: str, head) -> bool:
-    """Whether `check_decoded_size` can judge a blosc, zstd or lz4 stream from its first 32 bytes (`head`):
+    """Whether `check_decoded_size` can judge a blosc, zstd or lz4 stream from its first bytes (`head`: a held value's):
     all but zstd frames without a content size, whose every block header counts."""
     return name != "zstd" or zstd_decoded_size(head) is not None
 

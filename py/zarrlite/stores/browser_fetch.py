@@ -186,7 +186,7 @@ class FetchStore:
         # A cancelled Task stops awaiting the fetch but does not end it: abort it, so that a page
         # request that was aborted (webworker.Session.cancel) stops its fetches, on chunk workers too.
         stop = js.AbortController.new()
-        args = (url, range_header, int(self.timeout * 1000), self._js_headers, stop.signal) + ((True,) if hold else ())
+        args = (url, range_header, int(self.timeout * 1000), self._js_headers, stop.signal) + ((HeldValue.HEAD_BYTES,) if hold else ())
         try:
             return await self._fetch_js(*args)
         except asyncio.CancelledError:
