@@ -246,10 +246,11 @@ class Array(ShardedReads):
     async def _read_local(self, dims, out, get_sync, spec_of) -> None:
         """A local store: worker-thread tasks take chunks from one queue and read, decode and copy each (a
         thread hop per task, not per chunk). Chunks not stored are filled afterwards, with one assignment
-        when none of them is: a blockless array costs a failed open per chunk and nothing else."""
+        when none of them is: a blockless array costs a failed open per chunk folder and nothing else."""
         todo = deque(chunk_projections(dims, self.meta.chunk_grid))
         total = len(todo)
         missing = []
+        folders: dict = {}   # which chunk folders exist, learnt during this read (LocalStore.get_sync)
         pipeline = self.meta.pipeline
         parts = pipeline.decodes_parts   # decode only the compressed blocks the selection reads (blosc)
         itemsize = self.meta.dtype.itemsize
@@ -262,7 +263,7 @@ class Array(ShardedReads):
                         proj = todo.popleft()
                     except IndexError:  # another thread took the last one
                         return
-                    data = get_sync(self.chunk_key(proj.coords))
+                    data = get_sync(self.chunk_key(proj.coords), folders)
                     if data is None:
                         missing.append(proj)
                         continue

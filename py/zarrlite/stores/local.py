@@ -32,9 +32,36 @@ class LocalStore:
     def _path(self, key: str) -> str:
         return os.path.join(self.root, *check_key(key).split("/"))
 
-    def get_sync(self, key):
-        """Blocking read, for callers already on a worker thread (saves a thread hop per chunk)."""
-        return _read(self._path(key), 0, None)
+    def get_sync(self, key, folders: dict | None = None):
+        """Blocking read, for callers already on a worker thread (saves a thread hop per chunk).
+        `folders`, kept by the caller for one read, remembers which of the key's folders exist, so the
+        chunks of a folder never written (N5's "0/1/2", "/"-separated Zarr) cost no open each."""
+        if folders is None or "/" not in key:
+            return _read(self._path(key), 0, None)
+        parts = check_key(key).split("/")[:-1]
+        folder = ""
+        for part in parts:
+            folder = f"{folder}/{part}" if folder else part
+            there = folders.get(folder)
+            if there is None:
+                break
+            if not there:
+                return None
+        data = _read(self._path(key), 0, None)
+        if data is None:
+            self._learn_folders(parts, folders)
+        return data
+
+    def _learn_folders(self, parts: list, folders: dict) -> None:
+        # One stat per folder level, once per read: the first level found missing hides all below it.
+        folder = ""
+        for part in parts:
+            folder = f"{folder}/{part}" if folder else part
+            there = folders.get(folder)
+            if there is None:
+                there = folders[folder] = os.path.isdir(os.path.join(self.root, *folder.split("/")))
+            if not there:
+                return
 
     async def get(self, key):
         return await run_cpu(_read, self._path(key), 0, None)
