@@ -79,9 +79,9 @@ class CountingStore(LocalStore):
         self.keys.append(key)
         return await super().get_range(key, start, length)
 
-    def get_sync(self, key):
+    def get_sync(self, key, folders=None):
         self.keys.append(key)
-        return super().get_sync(key)
+        return super().get_sync(key, folders)
 
 
 @pytest.mark.parametrize("field", [0, 1])

@@ -162,9 +162,9 @@ def test_sharded_rectilinear_reads_inner_chunks_by_range(tmp_path):
             self.whole.append(key)
             return await super().get(key)
 
-        def get_sync(self, key):
+        def get_sync(self, key, folders=None):
             self.whole.append(key)
-            return super().get_sync(key)
+            return super().get_sync(key, folders)
 
         async def get_range(self, key, start, length):
             self.ranges.append((key, start, length))
