@@ -1,13 +1,15 @@
 """A real threaded HTTP/1.1 server on 127.0.0.1 for store tests.
 
 Serves directories mounted under a name (`/name/key`), honours single `Range: bytes=` requests
-(`a-b`, `a-`, `-n`) with 206 + Content-Range, answers 404 for anything missing, and counts requests
-and body bytes sent so tests can assert how much a read fetched.
+(`a-b`, `a-`, `-n`) with 206 + Content-Range, answers 404 for anything missing, and counts requests,
+body bytes sent and connections accepted so tests can assert how much a read fetched.
+`end_connections()` ends the open connections, as a server's keep-alive time-out ends idle ones.
 """
 
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +27,7 @@ class Stats:
         with self._lock:
             self.requests = 0
             self.bytes_sent = 0
+            self.connections = 0
             self.log: list[tuple[str, str | None, int, int]] = []  # (path, Range header, status, bytes)
 
     def add(self, path, rng, status, nbytes):
@@ -32,6 +35,10 @@ class Stats:
             self.requests += 1
             self.bytes_sent += nbytes
             self.log.append((path, rng, status, nbytes))
+
+    def connected(self):
+        with self._lock:
+            self.connections += 1
 
     def paths(self):
         with self._lock:
@@ -44,6 +51,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):  # quiet
         pass
+
+    def setup(self):
+        super().setup()
+        self.server.stats.connected()
+        with self.server.lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self):
+        with self.server.lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
 
     def _resolve(self) -> Path | None:
         raw = urllib.parse.urlsplit(self.path).path
@@ -113,6 +131,8 @@ class RangeHTTPServer:
         self._httpd.stats = Stats()
         self._httpd.ignore_range = False
         self._httpd.missing_page = None
+        self._httpd.connections = set()
+        self._httpd.lock = threading.Lock()
         self._thread = None
 
     @property
@@ -131,6 +151,16 @@ class RangeHTTPServer:
 
     def set_ignore_range(self, flag: bool):
         self._httpd.ignore_range = flag
+
+    def end_connections(self):
+        """End every open connection (the client, which keeps them, finds out at its next request)."""
+        with self._httpd.lock:
+            open_now = list(self._httpd.connections)
+        for conn in open_now:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def set_missing_page(self, page: bytes | None):
         """Answer a missing file with `page` and status 200 (None: 404, the default)."""

@@ -242,6 +242,22 @@ def test_stall_times_out_in_bounded_time(srv, dataset):
     assert 3 <= box["seconds"] < 3 + 2, box["seconds"]
 
 
+def test_a_kept_connection_closed_as_the_request_arrives_is_tried_again_at_once(srv, dataset):
+    """The server closes a kept connection without an answer (as when its keep-alive time-out crosses
+    the request): the next try goes at once on a new connection, not after the back-off."""
+    files = dataset[0]
+    first, second = "v2/.zarray", "v2/0.0"
+
+    async def two_reads():
+        store = HttpStore(srv.url, retries=1, timeout=TIMEOUT, backoff=60.0)
+        await store.get(first)                           # its connection is kept
+        srv.inject("close", match=second, times=1)
+        return await store.get(second)                   # on the kept connection, which the server closes
+    box = within(WATCHDOG, lambda: asyncio.run(two_reads()))
+    assert "error" not in box, box.get("error")
+    assert box["value"] == files[second] and srv.requests(second) == 2
+
+
 def test_default_options_retry_and_bound(srv, dataset):
     """Without options: a flaky server (two 503s on every key) still reads, with default retries."""
     for key in dataset[0]:

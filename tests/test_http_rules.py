@@ -148,6 +148,13 @@ def test_loop_gives_up_after_retries_plus_one():
     assert len(sent) == 3 and sleeps == [1.0, 2.0]
 
 
+def test_loop_tries_again_at_once_after_an_ended_kept_connection_within_the_tries():
+    value, sent, sleeps = run_loop([NoAnswer("RemoteDisconnected", at_once=True), answer(503), answer(200, VALUE)])
+    assert (value, len(sent), sleeps) == (VALUE, 3, [2.0])   # no wait after the ended connection; after the 503
+    error, sent, sleeps = run_loop([NoAnswer("RemoteDisconnected", at_once=True)] * 5)
+    assert "gave up after 3 tries" in str(error) and len(sent) == 3 and sleeps == []
+
+
 def test_loop_stops_at_a_final_no_answer_and_at_an_error_status():
     error, sent, _ = run_loop([NoAnswer("CORS refused", retry=False), answer(200, VALUE)])
     assert str(error) == "CORS refused" and len(sent) == 1

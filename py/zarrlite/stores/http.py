@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import ipaddress
-import queue
 import socket
 import urllib.parse
 import weakref
@@ -14,6 +13,7 @@ from ..errors import StoreError
 from ..runtime import DEFAULT_CONCURRENCY, per_loop
 from .gather import RangeGatherer
 from .http_rules import SIZE_RANGE, ForbiddenKeys, NoAnswer, Response, fetch_with_retries, key_url, size_from
+from .kept_connections import kept_connections
 from .request_threads import request_threads
 
 
@@ -72,7 +72,7 @@ class HttpStore:
         self.headers = dict(headers or {})
         self.concurrency = concurrency
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._pool: queue.SimpleQueue = queue.SimpleQueue()
+        self._kept = kept_connections((self._scheme, self._host, self._port, self._proxy))
         self._base_path = self._path(self.url)  # what a key's request names: key_url(_base_path, key)
         self.bytes_received = 0
         self.requests = 0
@@ -82,11 +82,17 @@ class HttpStore:
     def _semaphore(self) -> asyncio.Semaphore:
         return per_loop(self._semaphores, lambda: asyncio.Semaphore(self.concurrency))
 
-    def _connect(self) -> http.client.HTTPConnection:
-        try:
-            return self._pool.get_nowait()
-        except queue.Empty:
-            pass
+    def _connect(self) -> tuple[http.client.HTTPConnection, float | None]:
+        """(a connection, since when it was idle if it is a kept one)"""
+        kept = self._kept.take()
+        if kept is None:
+            return self._new_connection(), None
+        conn, since = kept
+        conn.timeout = self.timeout   # this store's: the connection may have been another's
+        conn.sock.settimeout(self.timeout)
+        return conn, since
+
+    def _new_connection(self) -> http.client.HTTPConnection:
         host, port = self._proxy or (self._host, self._port)
         if self._scheme == "https":
             import ssl  # not in every Pyodide build; only HTTPS in CPython needs it
@@ -111,17 +117,25 @@ class HttpStore:
             headers["Range"] = range_header
         if self._proxy and self._scheme == "http":
             path = self._origin + path  # the absolute form a proxy forwards
-        conn = self._connect()
+        conn, idle_since = self._connect()
+        answered = False
         try:
             conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
+            answered = True
             body = resp.read()
         except (OSError, http.client.HTTPException) as e:
             # connection reset, refused, timeout, incomplete read: transient
             conn.close()
             if isinstance(e, (socket.timeout, TimeoutError)):
                 return NoAnswer(f"timed out after {self.timeout:g} s")
-            return NoAnswer(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
+            reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            if idle_since is not None and not answered and isinstance(e, (ConnectionError, http.client.BadStatusLine)):
+                # a kept connection closed before any answer: the server ended it while idle (keep-alive),
+                # and those idle for longer too; the next try connects anew, at once
+                self._kept.ended(idle_since)
+                return NoAnswer(reason, at_once=True)
+            return NoAnswer(reason)
         except BaseException:
             conn.close()
             raise
@@ -130,7 +144,7 @@ class HttpStore:
         if resp.will_close:
             conn.close()
         else:
-            self._pool.put(conn)
+            self._kept.give(conn)
         length = resp.getheader("Content-Length")
         return Response(resp.status, resp.reason or "", body, resp.getheader("Content-Range"),
                         int(length) if length and length.isdigit() else None)

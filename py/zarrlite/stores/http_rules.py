@@ -51,9 +51,11 @@ class Response:
 @dataclass(frozen=True)
 class NoAnswer:
     """A request that got no answer (connection refused or reset, timed out). `retry=False` ends the
-    tries at once with `reason` as the whole message (a CORS refusal does not heal)."""
+    tries at once with `reason` as the whole message (a CORS refusal does not heal); `at_once`: the next
+    try needs no wait (a kept connection that the server had closed meanwhile, not the server failing)."""
     reason: str
     retry: bool = True
+    at_once: bool = False
 
 
 @dataclass(frozen=True)
@@ -239,15 +241,16 @@ async def fetch_with_retries(url: str, start: int, length: int | None, send, *, 
     if asks_nothing(start, length):
         return b""
     header = range_header(start, length)
-    last = ""
+    last, wait = "", False
     for attempt in range(retries + 1):
-        if attempt:
+        if wait:
             await sleep(backoff_delay(attempt, backoff, jitter()))
         answer = await send(header)
+        wait = True
         if isinstance(answer, NoAnswer):
             if not answer.retry:
                 raise StoreError(answer.reason)
-            last = answer.reason
+            last, wait = answer.reason, not answer.at_once
             continue
         value = value_of(url, answer, start, length)
         if value is None and answer.status == 403 and forbidden is not None:
