@@ -3,7 +3,8 @@
     .venv/bin/python bench/requests_bench.py [--latency 20,100] [--no-browser] [--out bench/results]
 
 A loopback S3-compatible server (tests/s3server.py) adds a fixed latency to every answer (20 ms and
-100 ms: a nearby and a distant region), serves only the bytes asked for, and logs every request. It runs
+100 ms: a nearby and a distant region), and once more to the first answer on a new connection (the
+round trip of TCP's handshake), serves only the bytes asked for, and logs every request. It runs
 in a process of its own, as a distant server would: in the readers' process its handler threads took
 the GIL from the Python readers (not from tensorstore's, which run in C++), and were measured as theirs. The
 data, written by zarr-python 3 (consolidated metadata, zstd): a group with `chunked` (16x512x512
@@ -15,7 +16,9 @@ chunks 1x64x64 each) and `labels/cells`. Cases, each from a cold start (a new st
   - boxes: open the array, 100 boxes of 48x48 at seeded random places, read concurrently;
   - full: open the array, read all of it.
 Readers in CPython: zarrlite; zarr-python 3 on fsspec's HTTP file system (aiohttp); zarr-python 3 on
-obstore's HTTPStore; tensorstore's HTTP kvstore. In Chromium (bench/requests_browser.py): zarrlite
+obstore's HTTPStore; tensorstore's HTTP kvstore. zarrlite and tensorstore keep idle connections for their
+process (the untimed first read opens them); zarr-python's stores are made anew for each run, their
+sessions being bound to the run's event loop, so they connect anew. In Chromium (bench/requests_browser.py): zarrlite
 vs zarrita.js with and without `withRangeCoalescing`. Every result is compared with the truth.
 Printed as a table (time in s, the CPython reader's CPU s, requests; the ratios are to the best
 peer), written to bench/results/requests-<stamp>.md and .json. One run: times at this scale vary by ~10%.
@@ -50,8 +53,8 @@ with S3Server() as server:
         answer = None
         if command == "bucket":
             server.add_bucket(*json.loads(arg))
-        elif command == "latency":
-            server.latency = float(arg)
+        elif command == "latency":  # an answer and a new connection's handshake alike cost a round trip
+            server.latency = server.connect_latency = float(arg)
         elif command == "clear":
             server.clear_log()
         elif command == "log":

@@ -14,8 +14,9 @@ Buckets are directories. It answers, as S3 does:
   server stands in for both;
 - CORS for a page on another origin (preflight, `Range` allowed, `Content-Range` exposed);
 - HTTPS instead of HTTP with `certificate=` (a PEM file holding a certificate and its key).
-`latency` (seconds) delays every answer, as a distant server would. Every request is logged with its
-method, so tests can count requests (and see that no HEAD was sent).
+`latency` (seconds) delays every answer, as a distant server would; `connect_latency` (seconds) delays the
+first answer on each new connection once more, as the TCP handshake's round trip to a distant server does.
+Every request is logged with its method, so tests can count requests (and see that no HEAD was sent).
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ class BucketHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):  # quiet
         pass
+
+    def setup(self):
+        super().setup()
+        if self.server.connect_latency:
+            time.sleep(self.server.connect_latency)
 
     def _host(self) -> str:
         """The host the request names: an absolute form's authority wins over the Host header (RFC 9112)."""
@@ -223,6 +229,7 @@ class BucketHTTPServer(ThreadingHTTPServer):
         self.unlisted: set[str] = set()
         self.page_size = 1000
         self.latency = 0.0
+        self.connect_latency = 0.0
         self.log: list[Entry] = []
         self._lock = threading.Lock()
         self.running = self.most_running = 0  # requests being answered now, and the most at once
@@ -283,6 +290,8 @@ class BucketServer:
     page_size = property(lambda self: self._httpd.page_size,
                          lambda self, n: setattr(self._httpd, "page_size", n))
     latency = property(lambda self: self._httpd.latency, lambda self, s: setattr(self._httpd, "latency", s))
+    connect_latency = property(lambda self: self._httpd.connect_latency,
+                               lambda self, s: setattr(self._httpd, "connect_latency", s))
 
     @property
     def log(self) -> list[Entry]:
