@@ -3,8 +3,8 @@ process, as a browser and tensorstore share theirs: a store opened anew (each `o
 them, where connections of its own would cost a TCP (and TLS) handshake, a round trip, per request of
 its first reads.
 
-A connection idle for longer than IDLE_SECONDS is closed rather than used (servers end idle ones after
-5-120 s, and one ended meanwhile costs a try); such connections are closed whenever a store is made or
+A connection idle for longer than IDLE_SECONDS is closed rather than used (a connection a NAT gateway has
+forgotten fails only at the request's time-out); such connections are closed whenever a store is made or
 takes a connection, so those of servers no longer asked do not stay open. One the server has closed
 (its end readable: the close, or bytes nobody asked for) is dropped when taken, as urllib3 drops them.
 When a kept connection still turns out to have been ended by the server (it closed it as the request
@@ -18,7 +18,9 @@ import threading
 import time
 from collections import deque
 
-IDLE_SECONDS = 15.0   # as aiohttp's keep-alive time-out
+# As curl's longest idle time of a connection it reuses (tensorstore's HTTP goes through curl), below the
+# ~350 s after which cloud NAT gateways forget a connection without telling either end
+IDLE_SECONDS = 118.0
 IDLE_KEPT = 128       # per server, at most (the requests one read has in flight are 64)
 
 _servers: dict[tuple, "KeptConnections"] = {}
