@@ -69,6 +69,10 @@ async def fetch_here(url: str, range_header: str | None, ms: int, headers, signa
             if not _network_error(e):
                 raise
             return [0, "body", None, None, None]
+        except SystemError:
+            # Pyodide 0.27.7 now and then raises "error return without exception set" where arrayBuffer()
+            # rejects a body cut short (seen twice, in tests that cut bodies short): the same broken body
+            return [0, "body", None, None, None]
     return [resp.status, resp.statusText, body, resp.headers.get("Content-Range"), resp.headers.get("Content-Length")]
 
 
