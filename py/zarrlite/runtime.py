@@ -55,6 +55,17 @@ def _background_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def _forget_threads_after_fork() -> None:
+    # A forked child has none of its parent's threads: the loop and the CPU pool it inherited would take
+    # work that no thread ever runs (a read would hang). It makes its own on first use.
+    global _loop, _loop_lock, _pool
+    _loop, _loop_lock, _pool = None, threading.Lock(), None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads_after_fork)
+
+
 def run_sync(coro: Awaitable[T], async_form: str) -> T:
     """Run `coro` to completion from synchronous code."""
     if IN_PYODIDE:

@@ -13,6 +13,7 @@ went out), so were those idle for longer: `ended` closes them, and the next try 
 
 from __future__ import annotations
 
+import os
 import select
 import threading
 import time
@@ -86,6 +87,17 @@ def _closed_by_server(conn) -> bool:
         return bool(select.select([sock], [], [], 0)[0])
     except (OSError, ValueError):
         return True
+
+
+def _forget_after_fork() -> None:
+    # A forked child shares its parent's sockets: a connection used by both would mix their answers. The
+    # child drops its references (closing its copy of a socket leaves the parent's open) and connects anew.
+    global _servers, _lock
+    _servers, _lock = {}, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def kept_connections(server: tuple) -> KeptConnections:

@@ -11,6 +11,7 @@ handed its answer over, so the next request, sent at once, starts yet another th
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import threading
 
@@ -66,6 +67,16 @@ def _settle(future, result, error):
 
 _shared: RequestThreads | None = None
 _shared_lock = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    # the parent's request threads do not exist in a forked child (its count of idle ones would strand work)
+    global _shared, _shared_lock
+    _shared, _shared_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def request_threads() -> RequestThreads:
