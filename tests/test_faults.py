@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import threading
-import time
 from pathlib import Path
 
 import numcodecs
@@ -26,6 +24,7 @@ import pytest
 
 import zarrlite
 from faultserver import FaultServer
+from hang_watch import within
 from writers import make_data, zarr_python
 from zarrlite.stores import HttpStore
 
@@ -59,25 +58,6 @@ def srv(server):
     server.clear()
     yield server
     server.clear()
-
-
-def within(seconds, func):
-    """func() in a thread; a hang (no answer within `seconds`) fails the test instead of blocking it."""
-    box = {}
-
-    def target():
-        try:
-            box["value"] = func()
-        except BaseException as e:  # noqa: BLE001 - handed back to the test
-            box["error"] = e
-
-    t = threading.Thread(target=target, daemon=True)
-    start = time.perf_counter()
-    t.start()
-    t.join(seconds)
-    assert not t.is_alive(), f"no answer within {seconds} s: a hang"
-    box["seconds"] = time.perf_counter() - start
-    return box
 
 
 # ------------------------------------------------------------------------------------ the six reads

@@ -5,14 +5,13 @@ arrives, and that tries stay bounded, are test_faults.py's); one idle for too lo
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 import zarr
 
 import zarrlite
 from httpserver import RangeHTTPServer
+from hang_watch import within
 from writers import make_data, zarr_python
 from zarrlite.stores import kept_connections
 
@@ -54,17 +53,8 @@ def test_connections_the_server_ended_while_idle_cost_no_wait(served, server):
     read(url)
     server.end_connections()   # as a keep-alive time-out does, while the store keeps them
     server.stats.reset()
-    box = {}
     # back-off of a minute: a retry that waited for it would not be done within the watchdog's 20 s
-    def run():
-        try:
-            box["value"] = read(url, retries=1, backoff=60.0)
-        except Exception as e:  # noqa: BLE001 - shown by the test
-            box["error"] = e
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(20)
-    assert not worker.is_alive(), "a try on an ended kept connection waited for the back-off"
+    box = within(20, lambda: read(url, retries=1, backoff=60.0))
     assert "error" not in box, box.get("error")
     np.testing.assert_array_equal(box["value"], truth)
     assert server.stats.connections >= 1   # connected anew
